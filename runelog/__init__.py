@@ -1,0 +1,47 @@
+"""runelog: local-first experiment tracking.
+
+    from runelog import get_tracker
+
+    tracker = get_tracker()
+    with tracker.start_run(experiment_name="demo"):
+        tracker.log_param("lr", 0.01)
+        tracker.log_metric("loss", 0.3, step=1)
+
+`import runelog` stays fast: SQLAlchemy and the tracker load on first use.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version as _version
+
+from . import exceptions
+
+try:
+    __version__ = _version("runelog")
+except PackageNotFoundError:  # running from a checkout that is not installed
+    __version__ = "0.0.0+unknown"
+
+
+def get_tracker(path: str | None = None, *, database_url: str | None = None,
+                artifact_root: str | None = None, **options) -> "RuneLog":
+    """Open (creating or upgrading if needed) the store and return a tracker.
+
+    `path` holds `.runelog/` (default: $RUNELOG_HOME, else the current folder).
+    `database_url` / `artifact_root` (or $RUNELOG_DATABASE_URL /
+    $RUNELOG_ARTIFACT_ROOT) put metadata and blobs elsewhere, e.g. PostgreSQL
+    and a shared folder. Other keyword options go to `RuneLog`.
+    """
+    from .tracker import RuneLog
+
+    return RuneLog(path, database_url=database_url, artifact_root=artifact_root, **options)
+
+
+def __getattr__(name: str):
+    if name == "RuneLog":
+        from .tracker import RuneLog
+
+        return RuneLog
+    raise AttributeError(f"module 'runelog' has no attribute {name!r}")
+
+
+__all__ = ["get_tracker", "RuneLog", "exceptions", "__version__"]

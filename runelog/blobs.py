@@ -1,0 +1,185 @@
+"""A content-addressed blob store: bytes are named by their SHA-256.
+
+Knows nothing of runs or SQL. The only route from a name to a path is
+`path()`, which accepts nothing but a validated 64-hex digest, so no
+user-supplied string can ever become part of a blob path.
+
+Writes go to `tmp/` first and are renamed into `blobs/<2 hex>/<64 hex>`;
+rename is atomic on one filesystem, so a reader sees a whole blob or none.
+Reads re-hash while copying out and refuse bytes that do not match.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import stat
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from .exceptions import BlobCorrupted, BlobMissing, InvalidArtifactName
+
+CHUNK_SIZE = 1 << 20
+DIGEST = re.compile(r"^[0-9a-f]{64}$")
+
+
+def check_digest(digest: str) -> str:
+    if not isinstance(digest, str) or not DIGEST.match(digest):
+        raise InvalidArtifactName(str(digest), "a blob digest must be 64 lowercase hex characters")
+    return digest
+
+
+def _pump(source: BinaryIO, sink: BinaryIO | None) -> tuple[str, int]:
+    """The one streaming loop: hash `source` (copying into `sink` if given)."""
+    sha = hashlib.sha256()
+    size = 0
+    buffer = bytearray(CHUNK_SIZE)
+    view = memoryview(buffer)
+    while True:
+        n = source.readinto(buffer)
+        if not n:
+            break
+        chunk = view[:n]
+        sha.update(chunk)
+        if sink is not None:
+            sink.write(chunk)
+        size += n
+    return sha.hexdigest(), size
+
+
+def hash_file(path: str | os.PathLike) -> tuple[str, int]:
+    """SHA-256 and size of a file, read in chunks (never whole into memory)."""
+    with open(path, "rb") as fh:
+        return _pump(fh, None)
+
+
+class BlobStore:
+    def __init__(self, blob_dir: str | os.PathLike, tmp_dir: str | os.PathLike):
+        self.blob_dir = Path(blob_dir)
+        self.tmp_dir = Path(tmp_dir)
+
+    def path(self, digest: str) -> Path:
+        check_digest(digest)
+        return self.blob_dir / digest[:2] / digest
+
+    def exists(self, digest: str) -> bool:
+        return self.path(digest).is_file()
+
+    # ------------------------------------------------------------ writing
+
+    def put(self, source: str | os.PathLike) -> tuple[str, int]:
+        """Store a file's bytes; return (sha256, size). Identical bytes are stored once."""
+        with open(source, "rb") as src, self._tmp_file() as (tmp, tmp_path):
+            digest, size = _pump(src, tmp)
+            tmp.close()
+            self._move_into_place(tmp_path, digest)
+        return digest, size
+
+    @contextlib.contextmanager
+    def new_file(self) -> Iterator[Path]:
+        """A fresh path under tmp/ to write a file at and then `adopt`; removed if not adopted."""
+        with self._tmp_file() as (tmp, tmp_path):
+            tmp.close()
+            yield tmp_path
+
+    def adopt(self, tmp_path: Path) -> tuple[str, int]:
+        """Hash a file written under tmp/ and move it into place (no copy)."""
+        digest, size = hash_file(tmp_path)
+        self._move_into_place(tmp_path, digest)
+        return digest, size
+
+    @contextlib.contextmanager
+    def _tmp_file(self):
+        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=self.tmp_dir, prefix="blob-", suffix=".part")
+        tmp_path = Path(name)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                yield fh, tmp_path
+        finally:
+            # Gone if it was moved into place; removed here if anything failed.
+            tmp_path.unlink(missing_ok=True)
+
+    def _move_into_place(self, tmp_path: Path, digest: str) -> None:
+        target = self.path(digest)
+        if target.is_file():
+            tmp_path.unlink()
+            # Fresh mtime: `collect` must not take a blob that a new row is about to name.
+            with contextlib.suppress(PermissionError):  # a teammate's blob in a shared folder
+                os.utime(target)
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(tmp_path, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+        # Same filesystem (tmp/ sits beside blobs/), so this rename is atomic; if
+        # another process stored the same bytes meanwhile, replacing is harmless.
+        os.replace(tmp_path, target)
+
+    # ------------------------------------------------------------ reading
+
+    def copy_to(self, digest: str, destination: str | os.PathLike, context: str = "") -> Path:
+        """Copy a blob to `destination`, verifying its hash on the way.
+
+        The bytes land in a temp file beside the destination and are renamed
+        into place only if they hash to `digest`; nothing bad is handed over.
+        """
+        destination = Path(destination)
+        source = self._open(digest, context)
+        fd, name = tempfile.mkstemp(dir=destination.parent, prefix=f".{destination.name}.", suffix=".part")
+        tmp_path = Path(name)
+        try:
+            with source, os.fdopen(fd, "wb") as sink:
+                actual, _ = _pump(source, sink)
+            if actual != digest:
+                raise BlobCorrupted(digest, actual, context)
+            os.replace(tmp_path, destination)
+        finally:
+            tmp_path.unlink(missing_ok=True)
+        return destination
+
+    def verify(self, digest: str, context: str = "") -> None:
+        """Raise BlobMissing or BlobCorrupted unless the blob's bytes hash to its name."""
+        with self._open(digest, context) as fh:
+            actual, _ = _pump(fh, None)
+        if actual != digest:
+            raise BlobCorrupted(digest, actual, context)
+
+    def _open(self, digest: str, context: str) -> BinaryIO:
+        try:
+            return open(self.path(digest), "rb")
+        except FileNotFoundError:
+            raise BlobMissing(digest, context) from None
+
+    # ------------------------------------------------------------ housekeeping
+
+    def __iter__(self) -> Iterator[str]:
+        if not self.blob_dir.is_dir():
+            return
+        for shard in sorted(self.blob_dir.iterdir()):
+            if shard.is_dir() and len(shard.name) == 2:
+                for blob in sorted(shard.iterdir()):
+                    if DIGEST.match(blob.name) and blob.name[:2] == shard.name:
+                        yield blob.name
+
+    def collect(self, referenced: set[str], grace_seconds: float = 3600.0) -> list[str]:
+        """Delete blobs no row references and leftover temp files, if older than the grace period.
+
+        The grace period protects writes in flight: a blob is renamed into place
+        before the row naming it is committed.
+        """
+        cutoff = time.time() - grace_seconds
+        removed = []
+        for digest in list(self):
+            blob = self.path(digest)
+            if digest not in referenced and blob.stat().st_mtime < cutoff:
+                blob.unlink(missing_ok=True)
+                removed.append(digest)
+        if self.tmp_dir.is_dir():
+            for leftover in self.tmp_dir.glob("blob-*.part"):
+                if leftover.stat().st_mtime < cutoff:
+                    leftover.unlink(missing_ok=True)
+        return removed

@@ -1,0 +1,106 @@
+"""The one place values are checked and encoded for the database.
+
+Params and tags are stored as JSON text so that `True`, `0.5`, `"x"` and
+`[1000, 20]` come back exactly as they went in. Metric values are floats;
+NaN is stored as SQL NULL (SQLite turns NaN into NULL anyway), so both
+backends agree and `avg(value)` in plain SQL skips it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+from typing import Any
+
+MAX_KEY_LENGTH = 250
+
+
+def check_key(key: Any, what: str = "key") -> str:
+    """Return `key` if it is a usable name, else raise InvalidKey."""
+    from .exceptions import InvalidKey
+
+    if not isinstance(key, str):
+        raise InvalidKey(f"The {what} {key!r} is a {type(key).__name__}; use a string.")
+    if not key:
+        raise InvalidKey(f"The {what} is empty; give it a name.")
+    if len(key) > MAX_KEY_LENGTH:
+        raise InvalidKey(
+            f"The {what} '{key[:40]}...' has {len(key)} characters; the limit is {MAX_KEY_LENGTH}."
+        )
+    if "\x00" in key:
+        raise InvalidKey(f"The {what} {key!r} contains a NUL character; remove it.")
+    return key
+
+
+def _json_default(value: Any) -> Any:
+    # numpy scalars and 0-d arrays carry .item(); sets have no JSON form but a list.
+    if hasattr(value, "item") and getattr(value, "ndim", 0) == 0:
+        return value.item()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=repr)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def encode_value(key: str, value: Any, what: str = "param") -> str:
+    """JSON-encode a param or tag value, naming the key when it cannot be stored."""
+    from .exceptions import InvalidValue
+
+    try:
+        return json.dumps(value, default=_json_default, ensure_ascii=False)
+    except (TypeError, ValueError) as exc:
+        raise InvalidValue(
+            f"The value of {what} '{key}' cannot be stored: {exc}. "
+            "Use a string, number, bool, None, or a list/dict of those."
+        ) from None
+
+
+def decode_value(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def metric_value(key: str, value: Any) -> float | None:
+    """Return the value to store for a metric point (None stands for NaN).
+
+    Raises TypeError naming the key for anything that is not a real number.
+    """
+    if isinstance(value, numbers.Real):  # int, float, bool and numpy scalars
+        number = float(value)
+    else:
+        raise TypeError(
+            f"Metric '{key}' must be a real number, not {type(value).__name__} ({value!r:.60})."
+        )
+    return None if math.isnan(number) else number
+
+
+def metric_from_db(value: float | None) -> float:
+    return math.nan if value is None else value
+
+
+MAX_ARTIFACT_NAME_LENGTH = 1000
+
+
+def check_artifact_name(name: Any) -> str:
+    """Return a safe logical artifact name, or raise InvalidArtifactName.
+
+    Names are relative, '/'-separated, and can never climb out of a folder:
+    no '..', no absolute path, no drive letter, no NUL, no backslash.
+    """
+    from .exceptions import InvalidArtifactName
+
+    if not isinstance(name, str) or not name:
+        raise InvalidArtifactName(str(name), "it must be a non-empty string")
+    if "\x00" in name:
+        raise InvalidArtifactName(name, "it contains a NUL character")
+    if "\\" in name:
+        raise InvalidArtifactName(name, "it contains a backslash")
+    if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
+        raise InvalidArtifactName(name, "it is an absolute path")
+    if len(name) > MAX_ARTIFACT_NAME_LENGTH:
+        raise InvalidArtifactName(name[:60] + "...", f"it is longer than {MAX_ARTIFACT_NAME_LENGTH} characters")
+    parts = name.split("/")
+    if any(part in ("", ".", "..") for part in parts):
+        raise InvalidArtifactName(name, "it has an empty, '.' or '..' path component")
+    return name

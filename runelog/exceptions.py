@@ -1,0 +1,264 @@
+"""Every error a user can cause, as a `RunelogException` subclass.
+
+The names and constructor arguments of runelog 0.2.0 are kept so existing
+`except` clauses keep working; each message says what went wrong and what to do.
+"""
+
+from __future__ import annotations
+
+
+class RunelogException(Exception):
+    """Base class for all runelog errors."""
+
+
+class ExperimentNotFound(RunelogException):
+    def __init__(self, experiment_id: str):
+        self.experiment_id = experiment_id
+        super().__init__(
+            f"Experiment '{experiment_id}' not found. "
+            "List the experiments with `runelog experiments list` or tracker.list_experiments()."
+        )
+
+
+class RunNotFound(RunelogException):
+    def __init__(self, run_id: str):
+        self.run_id = run_id
+        super().__init__(
+            f"Run '{run_id}' not found. Pass a full run id or a unique prefix of at least 6 characters."
+        )
+
+
+class AmbiguousRunId(RunelogException):
+    def __init__(self, prefix: str, candidates: list[str]):
+        self.prefix = prefix
+        self.candidates = candidates
+        shown = ", ".join(candidates[:5]) + (", ..." if len(candidates) > 5 else "")
+        super().__init__(
+            f"Run id prefix '{prefix}' matches {len(candidates)} runs ({shown}). "
+            "Give more characters of the run id."
+        )
+
+
+class ModelNotFound(RunelogException):
+    def __init__(self, model_name: str):
+        self.model_name = model_name
+        super().__init__(
+            f"Model '{model_name}' not found in registry. "
+            "Register it first with tracker.register_model(run_id, artifact_name, model_name)."
+        )
+
+
+class ModelVersionNotFound(RunelogException):
+    def __init__(self, model_name: str, version: str):
+        self.model_name = model_name
+        self.version = version
+        super().__init__(
+            f"Model '{model_name}' version '{version}' not found. "
+            "List its versions with tracker.get_model_versions(name)."
+        )
+
+
+class ArtifactNotFound(RunelogException):
+    def __init__(self, artifact_path: str, run_id: str | None = None):
+        self.artifact_path = artifact_path
+        self.run_id = run_id
+        where = f" in run '{run_id}'" if run_id else ""
+        hint = (
+            " Check the name with tracker.get_run_details(run_id)['artifacts']."
+            if run_id
+            else " Check that the file exists."
+        )
+        super().__init__(f"Artifact '{artifact_path}' not found{where}.{hint}")
+
+
+class NoActiveRun(RunelogException):
+    def __init__(self):
+        super().__init__(
+            "No active run. Log inside `with tracker.start_run():`."
+        )
+
+
+class RunAlreadyActive(RunelogException):
+    def __init__(self, run_id: str):
+        self.run_id = run_id
+        super().__init__(
+            f"Run '{run_id}' is already active in this tracker. "
+            "Finish it (leave its `with` block) before starting another."
+        )
+
+
+class InvalidExperimentId(RunelogException):
+    def __init__(self, experiment_id: str):
+        self.experiment_id = experiment_id
+        super().__init__(
+            f"Invalid experiment ID format: '{experiment_id}'. Experiment ids are whole numbers such as '0'."
+        )
+
+
+class InvalidRunId(RunelogException):
+    def __init__(self, run_id: str):
+        self.run_id = run_id
+        super().__init__(
+            f"Invalid run ID format: '{run_id}'. "
+            "Run ids are hexadecimal; give the full id or a prefix of at least 6 characters."
+        )
+
+
+class InvalidKey(RunelogException, ValueError):
+    """A param, metric or tag key that is empty, too long or not a string."""
+
+
+class InvalidValue(RunelogException, ValueError):
+    """A param or tag value that cannot be stored as JSON."""
+
+
+class InvalidArtifactName(RunelogException, ValueError):
+    def __init__(self, name: str, reason: str):
+        self.name = name
+        super().__init__(
+            f"Invalid artifact name {name!r}: {reason}. "
+            "Use a relative name such as 'model.joblib' or 'plots/loss.png'."
+        )
+
+
+class RegistryError(RunelogException):
+    pass
+
+
+class DuplicateModelRegistration(RegistryError):
+    def __init__(self, model_name: str, version: str):
+        self.model_name = model_name
+        self.version = version
+        super().__init__(f"Model '{model_name}' version '{version}' already exists.")
+
+
+class InvalidModelVersion(RegistryError):
+    def __init__(self, version: str):
+        self.version = version
+        super().__init__(
+            f"Invalid model version format: '{version}'. Use a whole number such as '1', or 'latest'."
+        )
+
+
+class NoVersionsFound(ModelNotFound):
+    def __init__(self, model_name: str):
+        self.model_name = model_name
+        RunelogException.__init__(
+            self,
+            f"No versions found for model '{model_name}'. Register one with tracker.register_model().",
+        )
+
+
+class CorruptedMetadata(RunelogException):
+    def __init__(self, file_path: str):
+        self.file_path = file_path
+        super().__init__(f"Corrupted or unreadable metadata file: {file_path}")
+
+
+class InsufficientPermissions(RunelogException):
+    def __init__(self, path: str, operation: str):
+        self.path = path
+        self.operation = operation
+        super().__init__(
+            f"Insufficient permissions to {operation} at: {path}. Check the folder's owner and mode."
+        )
+
+
+class StorageError(RunelogException):
+    def __init__(self, operation: str, path: str, original_error: Exception | None = None):
+        self.operation = operation
+        self.path = path
+        self.original_error = original_error
+        details = f": {original_error}" if original_error else ""
+        super().__init__(f"Storage error during {operation} at {path}{details}")
+
+
+class StoreUnreadable(RunelogException):
+    """The metadata database exists but is not a runelog store (or is damaged)."""
+
+    def __init__(self, path: str, reason: str):
+        self.path = path
+        super().__init__(
+            f"Cannot open the runelog database '{path}': {reason}. "
+            "Nothing was changed; restore it from .runelog/backups/ or point runelog at another folder."
+        )
+
+
+class SchemaTooNew(RunelogException):
+    def __init__(self, found: str, known: str):
+        self.found = found
+        self.known = known
+        super().__init__(
+            f"This store's schema is at revision '{found}', which this runelog does not know "
+            f"(it knows up to '{known}'). Upgrade runelog: pip install -U runelog."
+        )
+
+
+class SchemaOutdated(RunelogException):
+    def __init__(self, found: str | None, required: str):
+        self.found = found
+        self.required = required
+        have = f"revision '{found}'" if found else "no runelog schema"
+        super().__init__(
+            f"The database has {have}; this runelog needs revision '{required}'. "
+            "Run `runelog db upgrade` to migrate it."
+        )
+
+
+class MigrationFailed(RunelogException):
+    def __init__(self, error: Exception, backup: str | None):
+        self.backup = backup
+        where = f" A copy of the database from before the upgrade is at {backup}." if backup else ""
+        super().__init__(f"Upgrading the store's schema failed: {error}.{where}")
+
+
+class BlobCorrupted(RunelogException):
+    def __init__(self, sha256: str, actual: str | None = None, context: str = ""):
+        self.sha256 = sha256
+        self.actual = actual
+        got = f" (its bytes now hash to {actual})" if actual else ""
+        ctx = f" for {context}" if context else ""
+        super().__init__(
+            f"Blob {sha256}{ctx} is corrupted{got}; refusing to hand over its bytes. "
+            "Run `runelog verify` and log the file again."
+        )
+
+
+class BlobMissing(RunelogException):
+    def __init__(self, sha256: str, context: str = ""):
+        self.sha256 = sha256
+        ctx = f" for {context}" if context else ""
+        super().__init__(
+            f"Blob {sha256}{ctx} is missing from the blob store. "
+            "Restore the blobs folder from a backup, or log the file again."
+        )
+
+
+class DvcFileError(RunelogException):
+    def __init__(self, path: str, reason: str):
+        self.path = path
+        super().__init__(
+            f"Cannot read DVC file '{path}': {reason}. Run `dvc add <data file>` to create it."
+        )
+
+
+class DatasetNotFound(RunelogException):
+    def __init__(self, name: str, run_id: str):
+        self.name = name
+        self.run_id = run_id
+        super().__init__(
+            f"Dataset '{name}' was not logged in run '{run_id}'. "
+            "Check the name with tracker.get_run_details(run_id)['datasets']."
+        )
+
+
+class DatasetMismatch(RunelogException):
+    def __init__(self, name: str, path: str, run_id: str, expected: str, actual: str,
+                 expected_size: int | None, actual_size: int):
+        self.name, self.path, self.run_id = name, path, run_id
+        self.expected, self.actual = expected, actual
+        super().__init__(
+            f"'{path}' does not match dataset '{name}' recorded by run '{run_id}': "
+            f"expected sha256 {expected} ({expected_size} bytes), found {actual} ({actual_size} bytes). "
+            "The file changed since it was logged; regenerate it or use the run that logged this version."
+        )

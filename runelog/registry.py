@@ -1,0 +1,125 @@
+"""The model registry: named models whose versions point at run artifacts by hash."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from . import codec, db, exceptions, runs
+from .models import ModelVersion, RegisteredModel
+
+
+def register(session: Session, run_id: str, artifact_name: str, model_name: str,
+             tags: dict | None = None) -> int:
+    """Add the next version of `model_name`, pointing at the run's artifact blob (no copy)."""
+    codec.check_key(model_name, "model name")
+    encoded_tags = _encode_tags(tags or {})
+    artifact = runs.artifact_row(session, run_id, artifact_name)
+    now = datetime.now(timezone.utc)
+    db.upsert(session, RegisteredModel.__table__, [{"name": model_name, "created_at": now}],
+              keys=["name"], update=[])
+    model_id = session.execute(
+        select(RegisteredModel.id).where(RegisteredModel.name == model_name)).scalar_one()
+    # Safe without a race: write transactions are serialised (BEGIN IMMEDIATE on SQLite),
+    # and the unique (model_id, version) constraint guards the server case.
+    version = (session.execute(
+        select(func.max(ModelVersion.version)).where(ModelVersion.model_id == model_id)).scalar() or 0) + 1
+    session.execute(insert(ModelVersion).values(
+        model_id=model_id, version=version, run_id=run_id, artifact_name=artifact_name,
+        sha256=artifact.sha256, tags=json.dumps(encoded_tags), created_at=now))
+    return version
+
+
+def _encode_tags(tags: dict) -> dict:
+    if not isinstance(tags, dict):
+        raise TypeError(f"Model tags must be a dict, not {type(tags).__name__}.")
+    for key, value in tags.items():
+        codec.check_key(key, "tag key")
+        codec.encode_value(key, value, "tag")  # raises, naming the key, if it cannot be stored
+    return dict(tags)
+
+
+def parse_version(version: Any) -> int | None:
+    """None for "latest", else the version number; InvalidModelVersion for anything else."""
+    if version is None or version == "latest":
+        return None
+    text = str(version).strip()
+    if not text.isdigit() or int(text) < 1:
+        raise exceptions.InvalidModelVersion(str(version))
+    return int(text)
+
+
+def model_id_of(session: Session, model_name: str) -> int:
+    found = session.execute(
+        select(RegisteredModel.id).where(RegisteredModel.name == model_name)).scalar_one_or_none()
+    if found is None:
+        raise exceptions.ModelNotFound(model_name)
+    return found
+
+
+def get_version(session: Session, model_name: str, version: Any = "latest") -> ModelVersion:
+    number = parse_version(version)
+    model_id = model_id_of(session, model_name)
+    stmt = select(ModelVersion).where(ModelVersion.model_id == model_id)
+    if number is None:
+        found = session.execute(stmt.order_by(ModelVersion.version.desc()).limit(1)).scalar_one_or_none()
+        if found is None:
+            raise exceptions.NoVersionsFound(model_name)
+        return found
+    found = session.execute(stmt.where(ModelVersion.version == number)).scalar_one_or_none()
+    if found is None:
+        raise exceptions.ModelVersionNotFound(model_name, str(version))
+    return found
+
+
+def add_tags(session: Session, model_name: str, version: Any, tags: dict) -> dict:
+    row = get_version(session, model_name, version)
+    merged = {**json.loads(row.tags), **_encode_tags(tags)}
+    session.execute(update(ModelVersion).where(ModelVersion.id == row.id).values(tags=json.dumps(merged)))
+    return merged
+
+
+def remove_tags(session: Session, model_name: str, version: Any, keys: list[str]) -> dict:
+    row = get_version(session, model_name, version)
+    remaining = {k: v for k, v in json.loads(row.tags).items() if k not in set(keys)}
+    session.execute(update(ModelVersion).where(ModelVersion.id == row.id).values(tags=json.dumps(remaining)))
+    return remaining
+
+
+def version_dict(model_name: str, row: ModelVersion) -> dict[str, Any]:
+    """0.2.0's meta.json of a version, plus the artifact it points at."""
+    return {
+        "model_name": model_name,
+        "version": str(row.version),
+        "source_run_id": row.run_id,
+        "registration_timestamp": runs.iso(row.created_at),
+        "tags": json.loads(row.tags),
+        "artifact_name": row.artifact_name,
+        "sha256": row.sha256,
+    }
+
+
+def list_models(session: Session, ascending: bool = True) -> list[str]:
+    column = RegisteredModel.name
+    return list(session.execute(
+        select(column).order_by(column.asc() if ascending else column.desc())).scalars())
+
+
+def versions(session: Session, model_name: str, sort_by: str | None = "version",
+             ascending: bool = False) -> list[dict[str, Any]]:
+    """Every version of a model as dicts; [] for an unknown model (as in 0.2.0)."""
+    try:
+        model_id = model_id_of(session, model_name)
+    except exceptions.ModelNotFound:
+        return []
+    rows = session.execute(select(ModelVersion).where(ModelVersion.model_id == model_id)).scalars().all()
+    found = [version_dict(model_name, row) for row in rows]
+    if sort_by == "version":
+        found.sort(key=lambda v: int(v["version"]), reverse=not ascending)
+    elif sort_by:
+        found.sort(key=lambda v: str(v.get(sort_by) or ""), reverse=not ascending)
+    return found

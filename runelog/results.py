@@ -1,0 +1,169 @@
+"""Reading runs back: results frames, metric histories, and run searches.
+
+Reads never run one query per run and never join every child table at once:
+`load_results` is one query per table and a pandas pivot. pandas is imported
+inside the functions that need it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from . import codec, exceptions, runs
+from .models import Experiment, Metric, Param, Run, Tag
+
+RUN_ORDER_COLUMNS = {
+    "start_time": Run.start_time, "end_time": Run.end_time, "run_name": Run.name,
+    "name": Run.name, "status": Run.status, "run_id": Run.id,
+}
+
+
+def latest_metric_rows(run_filter):
+    """(run_id, key, value) of the highest step of each metric of the runs selected."""
+    ranked = (
+        select(
+            Metric.run_id, Metric.key, Metric.value,
+            func.row_number().over(
+                partition_by=(Metric.run_id, Metric.key),
+                order_by=(Metric.step.desc(), Metric.id.desc()),
+            ).label("rank"),
+        )
+        .where(Metric.run_id.in_(run_filter))
+        .subquery()
+    )
+    return select(ranked.c.run_id, ranked.c.key, ranked.c.value).where(ranked.c.rank == 1)
+
+
+def load_results(session: Session, experiment_name_or_id: str, sort_by: str | None = None,
+                 ascending: bool = True):
+    """One row per run: experiment_id, status, times, `param_*` columns, latest metric values."""
+    import pandas as pd
+
+    experiment = runs.resolve_experiment(session, experiment_name_or_id)
+    run_ids = select(Run.id).where(Run.experiment_id == experiment.id)
+    run_rows = session.execute(
+        select(Run.id, Run.experiment_id, Run.status, Run.start_time, Run.end_time)
+        .where(Run.experiment_id == experiment.id)).all()
+    if not run_rows:
+        return pd.DataFrame()
+
+    frame = pd.DataFrame(run_rows, columns=["run_id", "experiment_id", "status", "start_time", "end_time"])
+    frame["experiment_id"] = frame["experiment_id"].astype(str)
+    for column in ("start_time", "end_time"):
+        frame[column] = pd.to_datetime(frame[column], utc=True)
+    frame = frame.set_index("run_id")
+
+    params = session.execute(select(Param.run_id, Param.key, Param.value).where(Param.run_id.in_(run_ids))).all()
+    if params:
+        wide = pd.DataFrame(
+            [(r, "param_" + k, codec.decode_value(v)) for r, k, v in params],
+            columns=["run_id", "key", "value"],
+        ).pivot(index="run_id", columns="key", values="value")
+        frame = frame.join(wide[sorted(wide.columns)])
+
+    metrics = session.execute(latest_metric_rows(run_ids)).all()
+    if metrics:
+        wide = pd.DataFrame(
+            [(r, k, codec.metric_from_db(v)) for r, k, v in metrics], columns=["run_id", "key", "value"]
+        ).pivot(index="run_id", columns="key", values="value")
+        frame = frame.join(wide[sorted(wide.columns)])
+
+    frame.columns.name = None
+    if sort_by and sort_by in frame.columns:
+        return frame.sort_values(by=sort_by, ascending=ascending)
+    return frame.sort_index(ascending=ascending)
+
+
+def metric_history(session: Session, run_id: str, key: str):
+    """Every point of one metric: a DataFrame of step, value, timestamp (UTC), by step."""
+    import pandas as pd
+
+    rows = session.execute(
+        select(Metric.step, Metric.value, Metric.timestamp)
+        .where(Metric.run_id == run_id, Metric.key == key)
+        .order_by(Metric.step, Metric.id)).all()
+    frame = pd.DataFrame(
+        [(s, codec.metric_from_db(v), t) for s, v, t in rows], columns=["step", "value", "timestamp"])
+    frame["step"] = frame["step"].astype("int64")
+    frame["value"] = frame["value"].astype("float64")
+    frame["timestamp"] = pd.to_datetime(frame["timestamp"].astype("float64"), unit="s", utc=True)
+    return frame
+
+
+def _experiment_clause(name_or_id: Any):
+    key = str(name_or_id)
+    clause = Experiment.name == key
+    if key.isdigit():
+        clause = or_(Experiment.id == int(key), clause)
+    return clause
+
+
+def run_query(experiment: Any, tags: dict | None = None, status: str | list[str] | None = None,
+              order_by: str = "start_time", descending: bool = True, limit: int | None = None):
+    """The one SELECT behind find_runs and latest_run: runs of an experiment, filtered by tags."""
+    if order_by not in RUN_ORDER_COLUMNS:
+        raise ValueError(f"Cannot order runs by {order_by!r}; use one of {sorted(RUN_ORDER_COLUMNS)}.")
+    stmt = select(Run).join(Experiment, Experiment.id == Run.experiment_id).where(
+        _experiment_clause(experiment))
+    for key, value in (tags or {}).items():
+        codec.check_key(key, "tag key")
+        tag = aliased(Tag)
+        stmt = stmt.join(tag, and_(tag.run_id == Run.id, tag.key == key,
+                                   tag.value == codec.encode_value(key, value, "tag")))
+    if status is not None:
+        statuses = [status] if isinstance(status, str) else list(status)
+        stmt = stmt.where(Run.status.in_(statuses))
+    column = RUN_ORDER_COLUMNS[order_by]
+    stmt = stmt.order_by(column.desc() if descending else column.asc(),
+                         Run.id.desc() if descending else Run.id.asc())
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return stmt
+
+
+def find_runs(session: Session, experiment: Any, **filters) -> list[dict[str, Any]]:
+    found = session.execute(run_query(experiment, **filters)).scalars().all()
+    if not found:
+        runs.resolve_experiment(session, experiment)  # raise ExperimentNotFound if that is why
+    return [runs.run_meta(run) for run in found]
+
+
+def experiment_runs(session: Session, experiment_id: str, sort_by: str | None = "timestamp",
+                    ascending: bool = True) -> list[dict[str, Any]]:
+    """0.2.0's get_experiment_runs: run meta dicts with a `timestamp`; [] for an unknown id."""
+    try:
+        experiment = runs.resolve_experiment(session, experiment_id)
+    except exceptions.ExperimentNotFound:
+        return []
+    found = session.execute(select(Run).where(Run.experiment_id == experiment.id)).scalars().all()
+    rows = [dict(runs.run_meta(run), timestamp=runs.iso(run.start_time)) for run in found]
+    if sort_by:
+        rows.sort(key=lambda r: (r.get(sort_by) is None, str(r.get(sort_by) or "")), reverse=not ascending)
+    return rows
+
+
+def experiment_summaries(session: Session, sort_by: str | None = None,
+                         ascending: bool = True) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(Experiment.id, Experiment.name, Experiment.created_at,
+               func.count(Run.id), func.max(Run.start_time))
+        .outerjoin(Run, Run.experiment_id == Experiment.id)
+        .group_by(Experiment.id, Experiment.name, Experiment.created_at)
+        .order_by(Experiment.id)).all()
+    summaries = [
+        {"experiment_id": str(i), "name": n, "created_at": runs.iso(c), "num_runs": count,
+         "last_run": runs.iso(last)}
+        for i, n, c, count, last in rows
+    ]
+    if sort_by:
+        summaries.sort(key=lambda x: _sort_key(x.get(sort_by)), reverse=not ascending)
+    return summaries
+
+
+def _sort_key(value):
+    if isinstance(value, (int, float)):
+        return (0, value, "")
+    return (1, 0, str(value or ""))

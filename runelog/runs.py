@@ -1,0 +1,240 @@
+"""Experiments and runs: creating, resolving, writing and deleting them.
+
+Functions over a Session; every statement takes user values as bound
+parameters. Run ids resolve in one place (`resolve_run_id`), experiments in
+another (`resolve_experiment`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from . import codec, db, exceptions
+from .models import Artifact, Experiment, Metric, ModelVersion, Param, Run, Tag
+
+MIN_PREFIX = 6
+_HEX = re.compile(r"^[0-9a-f]+$")
+
+
+def new_run_id() -> str:
+    return uuid.uuid4().hex
+
+
+# ---------------------------------------------------------------- resolving
+
+
+def resolve_run_id(session: Session, run_id: Any) -> str:
+    """Full run id for a full id or a unique prefix of at least 6 characters."""
+    if not isinstance(run_id, str):
+        raise exceptions.InvalidRunId(str(run_id))
+    candidate = run_id.strip().lower()
+    if not _HEX.match(candidate) or len(candidate) > 32:
+        raise exceptions.InvalidRunId(run_id)
+    if session.execute(select(Run.id).where(Run.id == candidate)).first():
+        return candidate
+    if len(candidate) < MIN_PREFIX:
+        raise exceptions.RunNotFound(run_id)
+    # A range scan on the primary key: every id with this prefix sorts between the two.
+    matches = session.execute(
+        select(Run.id).where(Run.id >= candidate, Run.id < candidate + "g").limit(6)
+    ).scalars().all()
+    if not matches:
+        raise exceptions.RunNotFound(run_id)
+    if len(matches) > 1:
+        raise exceptions.AmbiguousRunId(run_id, list(matches))
+    return matches[0]
+
+
+def resolve_experiment(session: Session, name_or_id: Any) -> Experiment:
+    """An experiment by id (a string of digits, as 0.2.0 had) or else by name."""
+    key = str(name_or_id)
+    if key.isdigit():
+        found = session.get(Experiment, int(key))
+        if found is not None:
+            return found
+    found = session.execute(select(Experiment).where(Experiment.name == key)).scalar_one_or_none()
+    if found is None:
+        raise exceptions.ExperimentNotFound(key)
+    return found
+
+
+def experiment_by_id(session: Session, experiment_id: Any) -> dict[str, str] | None:
+    key = str(experiment_id)
+    found = session.get(Experiment, int(key)) if key.isdigit() else None
+    return None if found is None else {"experiment_id": str(found.id), "name": found.name}
+
+
+def experiment_id_for(session: Session, experiment_name: str | None, experiment_id: Any) -> int:
+    """The experiment a new run goes into, created by name if needed (0.2.0's rules)."""
+    if experiment_name:
+        return get_or_create_experiment(session, experiment_name)
+    key = str(experiment_id if experiment_id not in (None, "") else db.DEFAULT_EXPERIMENT_ID)
+    if not key.isdigit():
+        raise exceptions.InvalidExperimentId(key)
+    if int(key) == db.DEFAULT_EXPERIMENT_ID:
+        ensure_default_experiment(session)
+    elif session.get(Experiment, int(key)) is None:
+        raise exceptions.ExperimentNotFound(key)
+    return int(key)
+
+
+def ensure_default_experiment(session: Session) -> None:
+    db.upsert(session, Experiment.__table__, [{
+        "id": db.DEFAULT_EXPERIMENT_ID, "name": db.DEFAULT_EXPERIMENT_NAME,
+        "created_at": datetime.now(timezone.utc)}], keys=["id"], update=[])
+
+
+def get_or_create_experiment(session: Session, name: str) -> int:
+    """Id of the experiment called `name`; concurrent creators get the same one."""
+    codec.check_key(name, "experiment name")
+    db.upsert(session, Experiment.__table__, [{"name": name, "created_at": datetime.now(timezone.utc)}],
+              keys=["name"], update=[])
+    return session.execute(select(Experiment.id).where(Experiment.name == name)).scalar_one()
+
+
+# ---------------------------------------------------------------- writing
+
+
+def create_run(session: Session, experiment_id: int, **columns: Any) -> str:
+    run_id = new_run_id()
+    now = datetime.now(timezone.utc)
+    session.execute(insert(Run).values(
+        id=run_id, experiment_id=experiment_id, status="RUNNING",
+        start_time=now, heartbeat_at=now, **columns))
+    return run_id
+
+
+def end_run(session: Session, run_id: str, status: str, error: str | None = None) -> None:
+    now = datetime.now(timezone.utc)
+    session.execute(update(Run).where(Run.id == run_id).values(
+        status=status, end_time=now, heartbeat_at=now, error=error))
+
+
+def touch_run(session: Session, run_id: str) -> None:
+    session.execute(update(Run).where(Run.id == run_id).values(heartbeat_at=datetime.now(timezone.utc)))
+
+
+def write_params(session: Session, run_id: str, encoded: dict[str, str]) -> None:
+    rows = [{"run_id": run_id, "key": k, "value": v} for k, v in encoded.items()]
+    db.upsert(session, Param.__table__, rows, keys=["run_id", "key"], update=["value"])
+
+
+def write_tags(session: Session, run_id: str, encoded: dict[str, str], replace: bool = False) -> None:
+    if replace:
+        session.execute(delete(Tag).where(Tag.run_id == run_id))
+    rows = [{"run_id": run_id, "key": k, "value": v} for k, v in encoded.items()]
+    db.upsert(session, Tag.__table__, rows, keys=["run_id", "key"], update=["value"])
+
+
+def write_metrics(session: Session, rows: list[dict]) -> None:
+    """Insert metric points with one executemany (rows: run_id, key, value, step, timestamp)."""
+    if rows:
+        session.execute(insert(Metric.__table__), rows)
+
+
+def write_artifact(session: Session, run_id: str, name: str, sha256: str, size: int) -> None:
+    db.upsert(session, Artifact.__table__, [{
+        "run_id": run_id, "name": name, "sha256": sha256, "size": size,
+        "created_at": datetime.now(timezone.utc)}],
+        keys=["run_id", "name"], update=["sha256", "size", "created_at"])
+
+
+def max_steps(session: Session, run_id: str) -> dict[str, int]:
+    rows = session.execute(
+        select(Metric.key, func.max(Metric.step)).where(Metric.run_id == run_id).group_by(Metric.key))
+    return {key: step for key, step in rows}
+
+
+def delete_run(session: Session, run_id: str) -> None:
+    session.execute(delete(Run).where(Run.id == run_id))
+
+
+def delete_experiment(session: Session, experiment: Experiment) -> None:
+    session.execute(delete(Experiment).where(Experiment.id == experiment.id))
+
+
+# ---------------------------------------------------------------- reading
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def run_meta(run: Run) -> dict[str, Any]:
+    """The dict 0.2.0 kept in a run's meta.json, plus what runelog records now."""
+    return {
+        "run_id": run.id,
+        "experiment_id": str(run.experiment_id),
+        "run_name": run.name,
+        "status": run.status,
+        "start_time": iso(run.start_time),
+        "end_time": iso(run.end_time),
+        "heartbeat_at": iso(run.heartbeat_at),
+        "host": run.host,
+        "pid": run.pid,
+        "git_commit": run.git_commit,
+        "git_branch": run.git_branch,
+        "git_dirty": run.git_dirty,
+        "error": run.error,
+    }
+
+
+def get_run_row(session: Session, run_id: str) -> Run:
+    run = session.get(Run, run_id)
+    if run is None:
+        raise exceptions.RunNotFound(run_id)
+    return run
+
+
+def tags_of(session: Session, run_id: str) -> dict[str, Any]:
+    rows = session.execute(select(Tag.key, Tag.value).where(Tag.run_id == run_id).order_by(Tag.key))
+    return {key: codec.decode_value(value) for key, value in rows}
+
+
+def params_of(session: Session, run_id: str) -> dict[str, Any]:
+    rows = session.execute(select(Param.key, Param.value).where(Param.run_id == run_id).order_by(Param.key))
+    return {key: codec.decode_value(value) for key, value in rows}
+
+
+def latest_metrics_of(session: Session, run_id: str) -> dict[str, float]:
+    """The value at the highest step of each metric (ties: the last logged)."""
+    rows = session.execute(
+        select(Metric.key, Metric.value)
+        .where(Metric.run_id == run_id)
+        .order_by(Metric.key, Metric.step, Metric.id))
+    latest: dict[str, float] = {}
+    for key, value in rows:
+        latest[key] = codec.metric_from_db(value)
+    return latest
+
+
+def artifacts_of(session: Session, run_id: str) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(Artifact.name, Artifact.sha256, Artifact.size, Artifact.created_at)
+        .where(Artifact.run_id == run_id).order_by(Artifact.name))
+    return [{"name": n, "sha256": h, "size": s, "created_at": iso(c)} for n, h, s, c in rows]
+
+
+def artifact_row(session: Session, run_id: str, name: str) -> Artifact:
+    found = session.execute(
+        select(Artifact).where(Artifact.run_id == run_id, Artifact.name == name)).scalar_one_or_none()
+    if found is None:
+        raise exceptions.ArtifactNotFound(name, run_id)
+    return found
+
+
+def environment_of(run: Run) -> dict | None:
+    return json.loads(run.environment) if run.environment else None
+
+
+def referenced_blobs(session: Session) -> set[str]:
+    """Every digest a row still names: artifacts and registered model versions."""
+    found = set(session.execute(select(Artifact.sha256)).scalars())
+    return found | set(session.execute(select(ModelVersion.sha256)).scalars())

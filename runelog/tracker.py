@@ -1,0 +1,441 @@
+"""RuneLog: the user API. It holds the active run and delegates everything else.
+
+Every call of runelog 0.2.0 is here with the same name, arguments and return
+shape; the work happens in the service modules over one SQLite (or
+PostgreSQL) database and a content-addressed blob store.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import sys
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from . import capture, codec, datasets, db, exceptions, lineage, registry, results, runs
+from .blobs import BlobStore
+from .buffer import MetricBuffer
+
+log = logging.getLogger("runelog")
+
+
+class RuneLog:
+    """A tracker bound to one store.
+
+    Args:
+        path: folder holding `.runelog/` (default: $RUNELOG_HOME, else ".").
+        database_url: SQLAlchemy URL for the metadata (default: the local SQLite file).
+        artifact_root: folder for blobs (default: `.runelog/blobs`).
+        metric_buffer: metric points held in memory before a write; 0 writes each at once.
+        flush_interval: seconds after which waiting metric points are written regardless.
+    """
+
+    def __init__(self, path: str | os.PathLike | None = None, *, database_url: str | None = None,
+                 artifact_root: str | os.PathLike | None = None, metric_buffer: int = 1000,
+                 flush_interval: float = 1.0):
+        self.location = db.locate(path, database_url, artifact_root)
+        self.root_path = str(Path(path if path is not None else os.environ.get("RUNELOG_HOME", ".")).resolve())
+        self._engine = db.open_database(self.location)
+        self._blobs = BlobStore(self.location.blob_dir, self.location.tmp_dir)
+        self._metric_buffer_size = metric_buffer
+        self._flush_interval = flush_interval
+        self._active_run_id: str | None = None
+        self._active_experiment_id: str | None = None
+        self._buffer: MetricBuffer | None = None
+
+    def __repr__(self) -> str:
+        return f"RuneLog({self.location.database_url!r})"
+
+    # ------------------------------------------------------------ plumbing
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[Session]:
+        with db.write_session(self._engine) as session:
+            yield session
+
+    @contextlib.contextmanager
+    def _read(self) -> Iterator[Session]:
+        self.flush()  # a read sees everything this tracker has logged
+        with db.read_session(self._engine) as session:
+            yield session
+
+    def _run(self) -> str:
+        if not self._active_run_id:
+            raise exceptions.NoActiveRun()
+        return self._active_run_id
+
+    def flush(self) -> None:
+        """Write buffered metric points now."""
+        if self._buffer is not None:
+            self._buffer.flush()
+
+    def close(self) -> None:
+        """Flush and release the database connections."""
+        self.flush()
+        self._engine.dispose()
+
+    # ------------------------------------------------------------ experiments
+
+    def get_or_create_experiment(self, name: str) -> str:
+        with self._write() as s:
+            return str(runs.get_or_create_experiment(s, name))
+
+    def list_experiments(self) -> list[dict]:
+        with self._read() as s:
+            return [{"experiment_id": e["experiment_id"], "name": e["name"]}
+                    for e in results.experiment_summaries(s)]
+
+    def get_experiment(self, experiment_id: str) -> dict | None:
+        """An experiment's id and name, or None if there is none with that id."""
+        with self._read() as s:
+            return runs.experiment_by_id(s, experiment_id)
+
+    def delete_experiment(self, experiment_name_or_id: str) -> None:
+        """Delete an experiment with all its runs. Their blobs go at the next `gc()`."""
+        with self._write() as s:
+            experiment = runs.resolve_experiment(s, experiment_name_or_id)
+            if self._active_experiment_id == str(experiment.id):
+                raise exceptions.RunelogException(
+                    f"Experiment '{experiment.name}' holds the active run {self._active_run_id}; "
+                    "finish the run before deleting the experiment.")
+            runs.delete_experiment(s, experiment)
+
+    def get_experiment_runs(self, experiment_id: str, sort_by: str | None = "timestamp",
+                            ascending: bool = True) -> list[dict]:
+        with self._read() as s:
+            return results.experiment_runs(s, experiment_id, sort_by, ascending)
+
+    def get_experiment_summaries(self, sort_by: str | None = None, ascending: bool = True) -> list[dict]:
+        with self._read() as s:
+            return results.experiment_summaries(s, sort_by, ascending)
+
+    # ------------------------------------------------------------ runs
+
+    @contextlib.contextmanager
+    def start_run(self, experiment_name: str | None = None, experiment_id: str = "0",
+                  log_git_meta: bool = True, log_env: bool = False, log_code: bool = True,
+                  run_name: str | None = None) -> Iterator[str]:
+        """Start a run as a context manager that yields its id.
+
+        A normal exit records FINISHED; an exception records FAILED with its type
+        and message (and propagates); KeyboardInterrupt records KILLED.
+        """
+        if self._active_run_id:
+            raise exceptions.RunAlreadyActive(self._active_run_id)
+        if run_name is not None:
+            codec.check_key(run_name, "run name")
+        git = capture.git_state() if log_git_meta else capture.GitState()
+        environment = capture.environment() if log_env else None
+        with self._write() as s:
+            experiment = runs.experiment_id_for(s, experiment_name, experiment_id)
+            run_id = runs.create_run(
+                s, experiment, name=run_name, host=capture.host(), pid=os.getpid(),
+                git_commit=git.commit, git_branch=git.branch, git_dirty=git.dirty,
+                environment=json.dumps(environment) if environment else None)
+        self._active_run_id, self._active_experiment_id = run_id, str(experiment)
+        self._buffer = MetricBuffer(self._engine, run_id, self._metric_buffer_size, self._flush_interval)
+        status, error = "FINISHED", None
+        try:
+            if environment:
+                self._log_requirements(environment)
+            if log_code:
+                self._log_code()
+            yield run_id
+        except KeyboardInterrupt:
+            status, error = "KILLED", "KeyboardInterrupt"
+            raise
+        except SystemExit as exc:
+            if exc.code not in (None, 0):
+                status, error = "FAILED", f"SystemExit: {exc.code}"
+            raise
+        except BaseException as exc:
+            status, error = "FAILED", f"{type(exc).__name__}: {exc}"
+            raise
+        finally:
+            buffer, self._buffer = self._buffer, None
+            try:
+                buffer.close()
+            finally:
+                with self._write() as s:
+                    runs.end_run(s, run_id, status, error)
+                self._active_run_id = self._active_experiment_id = None
+
+    def _log_requirements(self, environment: dict) -> None:
+        with self._blobs.new_file() as tmp:
+            tmp.write_text(capture.requirements_txt(environment))
+            self._store_artifact(tmp, "requirements.txt", adopt=True)
+
+    def _log_code(self) -> None:
+        if "ipykernel" in sys.modules:
+            warnings.warn(
+                "runelog cannot log a notebook's code by itself; log it with "
+                "tracker.log_artifact('path/to/notebook.ipynb').", stacklevel=3)
+            return
+        script = capture.script_path()
+        if script:
+            self.log_artifact(script)
+
+    def get_run(self, run_id: str) -> dict | None:
+        """A run's meta, `param_`-prefixed params and latest metric values; None if unknown."""
+        try:
+            with self._read() as s:
+                run = runs.get_run_row(s, runs.resolve_run_id(s, run_id))
+                params = {f"param_{k}": v for k, v in runs.params_of(s, run.id).items()}
+                meta = dict(runs.run_meta(run), tags=runs.tags_of(s, run.id))
+                return {**meta, **params, **runs.latest_metrics_of(s, run.id)}
+        except exceptions.RunNotFound:
+            return None
+
+    def get_run_details(self, run_id: str) -> dict | None:
+        """meta, params, metrics (latest values), artifacts (names), datasets, inputs; None if unknown."""
+        try:
+            with self._read() as s:
+                run = runs.get_run_row(s, runs.resolve_run_id(s, run_id))
+                details = {
+                    "meta": dict(runs.run_meta(run), tags=runs.tags_of(s, run.id)),
+                    "params": runs.params_of(s, run.id),
+                    "metrics": runs.latest_metrics_of(s, run.id),
+                    "artifacts": [a["name"] for a in runs.artifacts_of(s, run.id)],
+                    "datasets": datasets.datasets_of(s, run.id),
+                    "inputs": lineage.inputs_of(s, run.id),
+                }
+                environment = runs.environment_of(run)
+                if environment:
+                    details["environment"] = environment
+                return details
+        except exceptions.RunNotFound:
+            return None
+
+    def list_artifacts(self, run_id: str) -> list[dict]:
+        """Name, sha256, size and time of each artifact of a run."""
+        with self._read() as s:
+            return runs.artifacts_of(s, runs.resolve_run_id(s, run_id))
+
+    def delete_run(self, run_id: str) -> None:
+        """Delete a run and its records. Its blobs go at the next `gc()` if nothing else uses them."""
+        with self._write() as s:
+            full_id = runs.resolve_run_id(s, run_id)
+            if full_id == self._active_run_id:
+                raise exceptions.RunelogException(
+                    f"Run {full_id} is active; finish it before deleting it.")
+            runs.delete_run(s, full_id)
+
+    def find_runs(self, experiment: str, tags: dict | None = None, status: str | list[str] | None = None,
+                  order_by: str = "start_time", descending: bool = True,
+                  limit: int | None = None) -> list[dict]:
+        """Runs of an experiment matching every tag given, newest first: one SQL query."""
+        with self._read() as s:
+            return results.find_runs(s, experiment, tags=tags, status=status, order_by=order_by,
+                                     descending=descending, limit=limit)
+
+    def latest_run(self, experiment: str, tags: dict | None = None,
+                   status: str | list[str] | None = "FINISHED") -> str | None:
+        """Id of the newest run of `experiment` carrying every tag given (FINISHED ones by default)."""
+        found = self.find_runs(experiment, tags=tags, status=status, limit=1)
+        return found[0]["run_id"] if found else None
+
+    def load_results(self, experiment_name_or_id: str, sort_by: str | None = None,
+                     ascending: bool = True):
+        """A DataFrame indexed by run_id: experiment_id, status, start/end time, param_*, metrics."""
+        with self._read() as s:
+            return results.load_results(s, experiment_name_or_id, sort_by, ascending)
+
+    def get_metric_history(self, run_id: str, key: str):
+        """Every point of a metric: a DataFrame of step, value, timestamp."""
+        with self._read() as s:
+            return results.metric_history(s, runs.resolve_run_id(s, run_id), key)
+
+    # ------------------------------------------------------------ logging
+
+    def log_param(self, key: str, value: Any) -> None:
+        self.log_params({key: value})
+
+    log_parameter = log_param  # the name the 0.2.0 docs used
+
+    def log_params(self, params: dict[str, Any]) -> None:
+        run_id = self._run()
+        encoded = {codec.check_key(k, "param key"): codec.encode_value(k, v, "param")
+                   for k, v in params.items()}
+        with self._write() as s:
+            runs.write_params(s, run_id, encoded)
+
+    def log_metric(self, key: str, value: float, step: int | None = None) -> None:
+        """Log one metric point; `step` defaults to one past this key's last step."""
+        self._run()
+        self._buffer.add(key, value, step)
+
+    def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
+        self._run()
+        for key, value in metrics.items():  # validate all before queuing any
+            codec.check_key(key, "metric key")
+            codec.metric_value(key, value)
+        for key, value in metrics.items():
+            self._buffer.add(key, value, step)
+
+    def set_tag(self, key: str, value: Any) -> None:
+        run_id = self._run()
+        encoded = {codec.check_key(key, "tag key"): codec.encode_value(key, value, "tag")}
+        with self._write() as s:
+            runs.write_tags(s, run_id, encoded)
+
+    def set_run_tags(self, tags: dict[str, Any]) -> None:
+        """Replace all tags of the active run with `tags`."""
+        run_id = self._run()
+        encoded = {codec.check_key(k, "tag key"): codec.encode_value(k, v, "tag") for k, v in tags.items()}
+        with self._write() as s:
+            runs.write_tags(s, run_id, encoded, replace=True)
+
+    def get_run_tags(self, run_id: str | None = None) -> dict:
+        """Tags of a run (the active one by default)."""
+        with self._read() as s:
+            return runs.tags_of(s, self._run() if run_id is None else runs.resolve_run_id(s, run_id))
+
+    def log_artifact(self, local_path: str | os.PathLike, name: str | None = None) -> None:
+        """Store a file (or every file under a folder) in the blob store, named for the run.
+
+        A file is named by its basename and a folder's files by `<folder>/<relative path>`,
+        unless `name` is given.
+        """
+        run_id = self._run()
+        source = Path(local_path)
+        if source.is_dir():
+            base = codec.check_artifact_name(name or source.resolve().name)
+            files = sorted(p for p in source.rglob("*") if p.is_file())
+            pairs = [(p, f"{base}/{p.relative_to(source).as_posix()}") for p in files]
+        elif source.is_file():
+            pairs = [(source, name or source.name)]
+        else:
+            raise exceptions.ArtifactNotFound(str(local_path))
+        for _, artifact_name in pairs:
+            codec.check_artifact_name(artifact_name)
+        for path, artifact_name in pairs:
+            self._store_artifact(path, artifact_name, run_id=run_id)
+
+    def _store_artifact(self, path: Path, name: str, adopt: bool = False, run_id: str | None = None) -> str:
+        codec.check_artifact_name(name)
+        run_id = run_id or self._run()
+        # The blob is in place before the row naming it is committed.
+        digest, size = self._blobs.adopt(path) if adopt else self._blobs.put(path)
+        with self._write() as s:
+            runs.write_artifact(s, run_id, name, digest, size)
+        return digest
+
+    def log_model(self, model: Any, name: str, compress: int = 3) -> None:
+        """Pickle a model with joblib straight into the blob store, as artifact `name`."""
+        import joblib
+
+        self._run()
+        codec.check_artifact_name(name)
+        with self._blobs.new_file() as tmp:
+            joblib.dump(model, tmp, compress=compress)
+            self._store_artifact(tmp, name, adopt=True)
+
+    def log_dataset(self, data_path: str | os.PathLike, name: str) -> None:
+        """Record a file's fingerprint (hash, size; rows, columns, schema for parquet) without copying it."""
+        run_id = self._run()
+        found = datasets.fingerprint(data_path)
+        with self._write() as s:
+            datasets.record(s, run_id, name, "file", found)
+
+    def log_dvc_input(self, data_path: str | os.PathLike, name: str) -> None:
+        """Record the md5 DVC keeps for `data_path` in `<data_path>.dvc`."""
+        run_id = self._run()
+        found = datasets.read_dvc_file(data_path)
+        with self._write() as s:
+            datasets.record(s, run_id, name, "dvc", found)
+
+    def log_input_run(self, name: str, run_id: str, artifact_name: str | None = None) -> None:
+        """Link the active run to a run it used, pinning the artifact's SHA-256 when named."""
+        active = self._run()
+        with self._write() as s:
+            lineage.record_input(s, active, name, runs.resolve_run_id(s, run_id), artifact_name)
+
+    def verify_dataset(self, run_id: str, name: str, local_path: str | os.PathLike) -> dict:
+        """Re-hash `local_path` against the fingerprint `run_id` logged as `name`; DatasetMismatch if not equal."""
+        with self._read() as s:
+            row = datasets.get_fingerprint(s, runs.resolve_run_id(s, run_id), name)
+        return datasets.verify_file(row, local_path)
+
+    # ------------------------------------------------------------ artifacts out
+
+    def _artifact(self, run_id: str, artifact_name: str) -> tuple[str, str]:
+        codec.check_artifact_name(artifact_name)
+        with self._read() as s:
+            full_id = runs.resolve_run_id(s, run_id)
+            return full_id, runs.artifact_row(s, full_id, artifact_name).sha256
+
+    def get_artifact_abspath(self, run_id: str, artifact_name: str) -> str:
+        """Path of the artifact's (read-only) blob, after checking its bytes."""
+        full_id, digest = self._artifact(run_id, artifact_name)
+        self._blobs.verify(digest, f"artifact '{artifact_name}' of run {full_id}")
+        return str(self._blobs.path(digest))
+
+    def download_artifact(self, run_id: str, artifact_name: str, destination_path: str = ".") -> str:
+        """Copy an artifact to `destination_path/artifact_name`, verifying its hash on the way."""
+        full_id, digest = self._artifact(run_id, artifact_name)
+        root = Path(destination_path).resolve()
+        target = root.joinpath(*artifact_name.split("/"))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.parent.resolve().is_relative_to(root):
+            raise exceptions.InvalidArtifactName(
+                artifact_name, f"a symlink under {root} would take it outside that folder")
+        self._blobs.copy_to(digest, target, f"artifact '{artifact_name}' of run {full_id}")
+        return str(target)
+
+    # ------------------------------------------------------------ registry
+
+    def register_model(self, run_id: str, artifact_name: str, model_name: str,
+                       tags: dict | None = None) -> str:
+        """Register a run's artifact as the next version of `model_name`; returns the version."""
+        codec.check_artifact_name(artifact_name)
+        with self._write() as s:
+            version = registry.register(s, runs.resolve_run_id(s, run_id), artifact_name, model_name, tags)
+        log.info("Registered model '%s' version %s.", model_name, version)
+        return str(version)
+
+    def load_registered_model(self, model_name: str, version: str = "latest") -> Any:
+        """Unpickle a registered model, only after its bytes are verified against the registry."""
+        import joblib
+
+        with self._read() as s:
+            row = registry.get_version(s, model_name, version)
+            digest, number = row.sha256, row.version
+        with self._blobs.new_file() as tmp:
+            self._blobs.copy_to(digest, tmp, f"model '{model_name}' version {number}")
+            return joblib.load(tmp)
+
+    def add_model_tags(self, model_name: str, version: str, tags: dict) -> dict:
+        with self._write() as s:
+            return registry.add_tags(s, model_name, version, tags)
+
+    def remove_model_tags(self, model_name: str, version: str, keys: list[str]) -> dict:
+        with self._write() as s:
+            return registry.remove_tags(s, model_name, version, keys)
+
+    def get_model_tags(self, model_name: str, version: str) -> dict:
+        with self._read() as s:
+            return registry.version_dict(model_name, registry.get_version(s, model_name, version))["tags"]
+
+    def list_registered_models(self, ascending: bool = True) -> list[str]:
+        with self._read() as s:
+            return registry.list_models(s, ascending)
+
+    def get_model_versions(self, model_name: str, sort_by: str | None = "version",
+                           ascending: bool = False) -> list[dict]:
+        with self._read() as s:
+            return registry.versions(s, model_name, sort_by, ascending)
+
+    # ------------------------------------------------------------ housekeeping
+
+    def gc(self, grace_seconds: float = 3600.0) -> list[str]:
+        """Delete blobs that no artifact or model version references (older than the grace period)."""
+        with self._read() as s:
+            referenced = runs.referenced_blobs(s)
+        return self._blobs.collect(referenced, grace_seconds)
