@@ -87,9 +87,9 @@ def write_session(engine: Engine) -> Iterator[Session]:
 @contextlib.contextmanager
 def read_session(engine: Engine) -> Iterator[Session]:
     """A read transaction that never takes SQLite's write lock."""
+    # Closing (not rolling back) ends the transaction and keeps loaded objects usable.
     with Session(engine.execution_options(**{_READ: True})) as session:
         yield session
-        session.rollback()
 
 
 def upsert(session: Session, table, rows: list[dict], keys: list[str], update: list[str]) -> None:
@@ -317,3 +317,44 @@ def history() -> list[tuple[str, str | None, str]]:
 
     script = ScriptDirectory.from_config(alembic_config())
     return [(r.revision, r.down_revision, r.doc) for r in reversed(list(script.walk_revisions()))]
+
+
+# ---------------------------------------------------------------- explicit schema commands
+
+
+def schema_status(location: StoreLocation) -> tuple[str | None, str]:
+    """(revision in the database, revision this runelog needs), changing nothing."""
+    sqlite_path = location.sqlite_path
+    if sqlite_path is not None:
+        if not sqlite_path.exists():
+            return None, HEAD_REVISION
+        _check_sqlite_file(sqlite_path)
+    engine = make_engine(location.database_url)
+    try:
+        return current_revision(engine), HEAD_REVISION
+    finally:
+        engine.dispose()
+
+
+def upgrade_store(location: StoreLocation) -> tuple[str | None, str]:
+    """Bring any store (SQLite or a server database) to head; returns (before, after).
+
+    The explicit path, used by `runelog db upgrade`: a server database is only
+    ever migrated here. An empty server database gets every migration run.
+    """
+    sqlite_path = location.sqlite_path
+    if sqlite_path is not None:
+        sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+        before, _ = schema_status(location)
+        open_database(location).dispose()
+        return before, HEAD_REVISION
+    engine = make_engine(location.database_url)
+    try:
+        before = current_revision(engine)
+        if before is not None and before not in known_revisions():
+            raise exceptions.SchemaTooNew(before, HEAD_REVISION)
+        if before != HEAD_REVISION:
+            upgrade(engine, HEAD_REVISION)
+        return before, HEAD_REVISION
+    finally:
+        engine.dispose()

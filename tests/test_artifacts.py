@@ -1,0 +1,306 @@
+"""Artifacts, models, the registry, datasets and input links, on real stores and files."""
+
+import hashlib
+import os
+import pickle
+import sys
+
+import pandas as pd
+import pytest
+
+from runelog import exceptions
+
+
+def sha(path) -> str:
+    return hashlib.sha256(open(path, "rb").read()).hexdigest()
+
+
+def blob_files(tracker):
+    return sorted(p for p in tracker.location.blob_dir.rglob("*") if p.is_file())
+
+
+@pytest.fixture
+def files(tmp_path):
+    (tmp_path / "a.txt").write_text("alpha")
+    (tmp_path / "b.txt").write_text("alpha")  # same bytes, other name
+    folder = tmp_path / "plots"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "loss.png").write_bytes(b"png")
+    (folder / "sub" / "acc.png").write_bytes(b"png2")
+    return tmp_path
+
+
+def test_log_artifact_file_is_stored_once_by_content(tracker, files, sql):
+    with tracker.start_run(log_code=False) as r1:
+        tracker.log_artifact(str(files / "a.txt"))
+        tracker.log_artifact(str(files / "b.txt"))
+    with tracker.start_run(log_code=False) as r2:
+        tracker.log_artifact(str(files / "a.txt"))
+    assert tracker.get_run_details(r1)["artifacts"] == ["a.txt", "b.txt"]
+    assert tracker.get_run_details(r2)["artifacts"] == ["a.txt"]
+    assert len(blob_files(tracker)) == 1
+    assert sql("SELECT DISTINCT sha256, size FROM artifacts") == [(sha(files / "a.txt"), 5)]
+
+
+def test_log_artifact_folder_logs_every_file_with_its_relative_name(tracker, files):
+    with tracker.start_run(log_code=False) as run_id:
+        tracker.log_artifact(str(files / "plots"))
+    listed = {a["name"]: a for a in tracker.list_artifacts(run_id)}
+    assert set(listed) == {"plots/loss.png", "plots/sub/acc.png"}
+    assert listed["plots/loss.png"]["size"] == 3
+    out = tracker.download_artifact(run_id, "plots/sub/acc.png", str(files / "out"))
+    assert open(out, "rb").read() == b"png2"
+    assert out == str(files / "out" / "plots" / "sub" / "acc.png")
+
+
+def test_log_artifact_of_a_missing_file_raises(tracker, files):
+    with tracker.start_run():
+        with pytest.raises(exceptions.ArtifactNotFound):
+            tracker.log_artifact(str(files / "nope.txt"))
+
+
+def test_download_and_abspath_verify_the_bytes(tracker, files):
+    with tracker.start_run(log_code=False) as run_id:
+        tracker.log_artifact(str(files / "a.txt"))
+    path = tracker.download_artifact(run_id, "a.txt", str(files / "dl"))
+    assert open(path).read() == "alpha"
+    blob = tracker.get_artifact_abspath(run_id, "a.txt")
+    assert open(blob).read() == "alpha"
+
+    os.chmod(blob, 0o644)
+    with open(blob, "w") as fh:
+        fh.write("evil!")
+    with pytest.raises(exceptions.BlobCorrupted, match="a.txt"):
+        tracker.download_artifact(run_id, "a.txt", str(files / "dl2"))
+    assert not (files / "dl2" / "a.txt").exists()
+    with pytest.raises(exceptions.BlobCorrupted):
+        tracker.get_artifact_abspath(run_id, "a.txt")
+    os.remove(blob)
+    with pytest.raises(exceptions.BlobMissing):
+        tracker.download_artifact(run_id, "a.txt", str(files / "dl3"))
+
+
+def test_download_default_destination_is_the_current_folder(tracker, files):
+    with tracker.start_run(log_code=False) as run_id:
+        tracker.log_artifact(str(files / "a.txt"))
+    os.chdir(files / "plots")
+    assert tracker.download_artifact(run_id, "a.txt") == str(files / "plots" / "a.txt")
+
+
+@pytest.mark.parametrize("name", ["../escape.txt", "/etc/passwd", "a/../../x", "bad\x00name"])
+def test_unsafe_names_are_refused_on_log_read_and_download(tracker, files, name):
+    with tracker.start_run(log_code=False) as run_id:
+        with pytest.raises(exceptions.InvalidArtifactName):
+            tracker.log_artifact(str(files / "a.txt"), name=name)
+    assert tracker.list_artifacts(run_id) == []
+    with pytest.raises(exceptions.InvalidArtifactName):
+        tracker.download_artifact(run_id, name, str(files / "dl"))
+    with pytest.raises(exceptions.InvalidArtifactName):
+        tracker.get_artifact_abspath(run_id, name)
+    assert not (files / "escape.txt").exists()
+
+
+def test_download_through_a_symlink_out_of_the_destination_is_refused(tracker, files):
+    with tracker.start_run(log_code=False) as run_id:
+        tracker.log_artifact(str(files / "plots"))
+    outside = files / "outside"
+    outside.mkdir()
+    dest = files / "dest"
+    dest.mkdir()
+    os.symlink(outside, dest / "plots")
+    with pytest.raises(exceptions.InvalidArtifactName, match="symlink"):
+        tracker.download_artifact(run_id, "plots/loss.png", str(dest))
+    assert list(outside.iterdir()) == []
+
+
+def test_log_code_stores_the_running_script(tracker, monkeypatch, files):
+    script = files / "train.py"
+    script.write_text("print('hi')\n")
+    monkeypatch.setattr(sys, "argv", [str(script)])
+    with tracker.start_run() as run_id:
+        pass
+    assert tracker.get_run_details(run_id)["artifacts"] == ["train.py"]
+    with tracker.start_run(log_code=False) as quiet:
+        pass
+    assert tracker.get_run_details(quiet)["artifacts"] == []
+
+
+def test_log_env_records_environment_and_requirements(tracker, files):
+    with tracker.start_run(log_env=True, log_code=False) as run_id:
+        pass
+    details = tracker.get_run_details(run_id)
+    assert "requirements.txt" in details["artifacts"]
+    assert "SQLAlchemy" in details["environment"]["packages"]
+    text = open(tracker.download_artifact(run_id, "requirements.txt", str(files / "r"))).read()
+    assert "SQLAlchemy==" in text
+
+
+def test_models_register_without_copy_and_load_after_verification(tracker, sql):
+    from sklearn.linear_model import LinearRegression
+
+    model = LinearRegression().fit([[0], [1], [2]], [0, 2, 4])
+    with tracker.start_run(log_code=False) as run_id:
+        tracker.log_model(model, "model.joblib")
+    blobs_before = blob_files(tracker)
+    assert tracker.register_model(run_id, "model.joblib", "lin", tags={"stage": "dev"}) == "1"
+    assert tracker.register_model(run_id[:8], "model.joblib", "lin") == "2"
+    assert blob_files(tracker) == blobs_before  # registering copies nothing
+    assert sql("SELECT m.sha256 = a.sha256 FROM model_versions m JOIN artifacts a ON a.run_id = m.run_id") == [(1,), (1,)]
+
+    loaded = tracker.load_registered_model("lin")
+    assert loaded.predict([[3]])[0] == pytest.approx(6)
+    assert tracker.load_registered_model("lin", "1").predict([[1]])[0] == pytest.approx(2)
+    assert tracker.list_registered_models() == ["lin"]
+    versions = tracker.get_model_versions("lin")
+    assert [v["version"] for v in versions] == ["2", "1"]
+    assert versions[1]["source_run_id"] == run_id and versions[1]["tags"] == {"stage": "dev"}
+    assert tracker.get_model_versions("nope") == []
+
+
+def test_registry_tags(tracker):
+    with tracker.start_run(log_code=False) as run_id:
+        tracker.log_model({"w": 1}, "m.joblib")
+    tracker.register_model(run_id, "m.joblib", "m", tags={"a": 1})
+    assert tracker.add_model_tags("m", "1", {"b": [1, 2]}) == {"a": 1, "b": [1, 2]}
+    assert tracker.get_model_tags("m", "1") == {"a": 1, "b": [1, 2]}
+    assert tracker.remove_model_tags("m", "1", ["a"]) == {"b": [1, 2]}
+    with pytest.raises(exceptions.ModelVersionNotFound):
+        tracker.add_model_tags("m", "7", {"x": 1})
+    with pytest.raises(exceptions.InvalidModelVersion):
+        tracker.get_model_tags("m", "one")
+
+
+def test_registry_errors(tracker):
+    with tracker.start_run(log_code=False) as run_id:
+        tracker.log_model({"w": 1}, "m.joblib")
+    with pytest.raises(exceptions.ArtifactNotFound):
+        tracker.register_model(run_id, "other.joblib", "m")
+    with pytest.raises(exceptions.RunNotFound):
+        tracker.register_model("f" * 32, "m.joblib", "m")
+    with pytest.raises(exceptions.ModelNotFound):
+        tracker.load_registered_model("m")
+    tracker.register_model(run_id, "m.joblib", "m")
+    with pytest.raises(exceptions.ModelVersionNotFound):
+        tracker.load_registered_model("m", "3")
+
+
+def test_registered_model_survives_deleting_its_run(tracker):
+    with tracker.start_run(log_code=False) as run_id:
+        tracker.log_model({"w": 42}, "m.joblib")
+    tracker.register_model(run_id, "m.joblib", "m")
+    tracker.delete_run(run_id)
+    assert tracker.gc(grace_seconds=0) == []  # the version still references the blob
+    assert tracker.load_registered_model("m") == {"w": 42}
+    assert tracker.get_model_versions("m")[0]["source_run_id"] is None
+
+
+class _Bomb:
+    """Unpickling this writes a marker file: proof that bytes were unpickled."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_tampered_model_is_never_unpickled(tracker, files):
+    with tracker.start_run(log_code=False) as run_id:
+        tracker.log_model({"w": 1}, "m.joblib")
+    tracker.register_model(run_id, "m.joblib", "m")
+    blob = tracker.get_artifact_abspath(run_id, "m.joblib")
+    marker = files / "pwned"
+    os.chmod(blob, 0o644)
+    with open(blob, "wb") as fh:
+        pickle.dump(_Bomb(str(marker)), fh)
+    with pytest.raises(exceptions.BlobCorrupted):
+        tracker.load_registered_model("m")
+    assert not marker.exists()
+
+
+def test_gc_removes_unreferenced_blobs_only(tracker, files):
+    with tracker.start_run(log_code=False) as keep:
+        tracker.log_artifact(str(files / "a.txt"))
+    with tracker.start_run(log_code=False) as drop:
+        tracker.log_artifact(str(files / "plots" / "loss.png"))
+    tracker.delete_run(drop)
+    removed = tracker.gc(grace_seconds=0)
+    assert removed == [sha(files / "plots" / "loss.png")]
+    assert open(tracker.download_artifact(keep, "a.txt", str(files / "k"))).read() == "alpha"
+
+
+def test_log_dataset_fingerprints_parquet_without_copying(tracker, files):
+    frame = pd.DataFrame({"x": [1.0, 2.0, 3.0], "label": ["a", "b", "c"]})
+    path = files / "features.parquet"
+    frame.to_parquet(path)
+    with tracker.start_run(log_code=False) as run_id:
+        tracker.log_dataset(str(path), name="features")
+        tracker.log_dataset(str(files / "a.txt"), name="notes")
+    assert blob_files(tracker) == []
+    datasets = {d["name"]: d for d in tracker.get_run_details(run_id)["datasets"]}
+    fp = datasets["features"]
+    assert fp["sha256"] == sha(path) and fp["size"] == path.stat().st_size
+    assert (fp["row_count"], fp["column_count"]) == (3, 2)
+    assert [c["name"] for c in fp["schema"]] == ["x", "label"]
+    assert fp["schema"][0]["type"] == "double" and "string" in fp["schema"][1]["type"]
+    assert fp["filename"] == "features.parquet" and fp["path"] == str(path)
+    assert datasets["notes"]["row_count"] is None and datasets["notes"]["sha256"] == sha(files / "a.txt")
+
+    assert tracker.verify_dataset(run_id, "features", str(path))["sha256"] == fp["sha256"]
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(exceptions.DatasetMismatch, match=run_id):
+        tracker.verify_dataset(run_id, "features", str(path))
+    with pytest.raises(exceptions.DatasetNotFound):
+        tracker.verify_dataset(run_id, "nope", str(path))
+
+
+def test_log_dataset_of_missing_file_raises(tracker, files):
+    with tracker.start_run():
+        with pytest.raises(exceptions.ArtifactNotFound):
+            tracker.log_dataset(str(files / "missing.parquet"), "x")
+
+
+def test_log_dvc_input_reads_the_md5(tracker, files):
+    data = files / "data.csv"
+    data.write_text("a,b\n1,2\n")
+    (files / "data.csv.dvc").write_text(
+        "outs:\n- md5: 1f2e3d4c5b6a79881f2e3d4c5b6a7988\n  size: 8\n  hash: md5\n  path: data.csv\n")
+    with tracker.start_run(log_code=False) as run_id:
+        tracker.log_dvc_input(str(data), name="raw")
+    (dvc,) = tracker.get_run_details(run_id)["datasets"]
+    assert (dvc["kind"], dvc["name"], dvc["md5"], dvc["size"]) == ("dvc", "raw", "1f2e3d4c5b6a79881f2e3d4c5b6a7988", 8)
+
+
+@pytest.mark.parametrize("content", [None, "outs: [\n", "outs: []\n", "just text\n", "outs:\n- path: x\n"])
+def test_missing_or_malformed_dvc_file_is_a_clear_error(tracker, files, content):
+    data = files / "d.csv"
+    data.write_text("x")
+    if content is not None:
+        (files / "d.csv.dvc").write_text(content)
+    with tracker.start_run(log_code=False) as run_id:
+        with pytest.raises(exceptions.DvcFileError, match="d.csv.dvc"):
+            tracker.log_dvc_input(str(data), name="raw")
+    assert tracker.get_run_details(run_id)["datasets"] == []
+
+
+def test_log_input_run_pins_the_artifact_hash(tracker, files, sql):
+    with tracker.start_run(experiment_name="features", log_code=False) as feature_run:
+        tracker.log_artifact(str(files / "a.txt"))
+    with tracker.start_run(experiment_name="models", log_code=False) as train_run:
+        tracker.log_input_run("feature_set", feature_run[:8], artifact_name="a.txt")
+        tracker.log_input_run("just_the_run", feature_run)
+        with pytest.raises(exceptions.ArtifactNotFound):
+            tracker.log_input_run("bad", feature_run, artifact_name="missing.txt")
+        with pytest.raises(exceptions.RunNotFound):
+            tracker.log_input_run("bad", "e" * 32)
+    inputs = tracker.get_run_details(train_run)["inputs"]
+    assert inputs == [
+        {"name": "feature_set", "run_id": feature_run, "experiment_id": tracker.get_run(feature_run)["experiment_id"],
+         "artifact_name": "a.txt", "artifact_hash_sha256": sha(files / "a.txt")},
+        {"name": "just_the_run", "run_id": feature_run, "experiment_id": tracker.get_run(feature_run)["experiment_id"],
+         "artifact_name": None, "artifact_hash_sha256": None},
+    ]
+    # "Which runs consumed these exact bytes?" is a join in plain SQL.
+    assert sql("SELECT run_id FROM input_links WHERE sha256 = ?", (sha(files / "a.txt"),)) == [(train_run,)]
