@@ -13,8 +13,12 @@
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version as _version
+from typing import TYPE_CHECKING
 
 from . import exceptions
+
+if TYPE_CHECKING:
+    from .tracker import RuneLog
 
 try:
     __version__ = _version("runelog")
@@ -23,7 +27,7 @@ except PackageNotFoundError:  # running from a checkout that is not installed
 
 
 def get_tracker(path: str | None = None, *, database_url: str | None = None,
-                artifact_root: str | None = None, **options) -> "RuneLog":
+                artifact_root: str | None = None, **options) -> RuneLog:
     """Open (creating or upgrading if needed) the store and return a tracker.
 
     `path` holds `.runelog/` (default: $RUNELOG_HOME, else the current folder).

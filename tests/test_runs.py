@@ -194,7 +194,7 @@ def test_exception_marks_failed_keeps_data_and_propagates(tracker):
         with tracker.start_run() as run_id:
             tracker.log_param("p", 1)
             tracker.log_metric("m", 2.0)
-            1 / 0
+            raise ZeroDivisionError("division by zero")
     details = tracker.get_run_details(run_id)
     assert details["meta"]["status"] == "FAILED"
     assert "ZeroDivisionError" in details["meta"]["error"]
