@@ -156,6 +156,11 @@ def delete_run(session: Session, run_id: str) -> None:
     session.execute(delete(Run).where(Run.id == run_id))
 
 
+def delete_artifact(session: Session, run_id: str, name: str) -> None:
+    artifact = artifact_row(session, run_id, name)
+    session.execute(delete(Artifact).where(Artifact.id == artifact.id))
+
+
 def delete_experiment(session: Session, experiment: Experiment) -> None:
     session.execute(delete(Experiment).where(Experiment.id == experiment.id))
 

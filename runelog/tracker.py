@@ -389,6 +389,12 @@ class RuneLog:
         self._blobs.copy_to(digest, target, f"artifact '{artifact_name}' of run {full_id}")
         return str(target)
 
+    def delete_artifact(self, run_id: str, artifact_name: str) -> None:
+        """Forget an artifact of a run. Its blob goes at the next `gc()` if nothing else uses it."""
+        codec.check_artifact_name(artifact_name)
+        with self._write() as s:
+            runs.delete_artifact(s, runs.resolve_run_id(s, run_id), artifact_name)
+
     # ------------------------------------------------------------ registry
 
     def register_model(self, run_id: str, artifact_name: str, model_name: str,

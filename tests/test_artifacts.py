@@ -97,7 +97,20 @@ def test_unsafe_names_are_refused_on_log_read_and_download(tracker, files, name)
         tracker.download_artifact(run_id, name, str(files / "dl"))
     with pytest.raises(exceptions.InvalidArtifactName):
         tracker.get_artifact_abspath(run_id, name)
+    with pytest.raises(exceptions.InvalidArtifactName):
+        tracker.delete_artifact(run_id, name)
     assert not (files / "escape.txt").exists()
+
+
+def test_delete_artifact_forgets_the_name_and_gc_takes_the_blob(tracker, files):
+    with tracker.start_run(log_code=False) as run_id:
+        tracker.log_artifact(str(files / "a.txt"))
+        tracker.log_artifact(str(files / "plots" / "loss.png"))
+    tracker.delete_artifact(run_id[:8], "loss.png")
+    assert tracker.get_run_details(run_id)["artifacts"] == ["a.txt"]
+    with pytest.raises(exceptions.ArtifactNotFound):
+        tracker.delete_artifact(run_id, "loss.png")
+    assert tracker.gc(grace_seconds=0) == [sha(files / "plots" / "loss.png")]
 
 
 def test_download_through_a_symlink_out_of_the_destination_is_refused(tracker, files):
