@@ -14,9 +14,20 @@ $(VENV)/.dev-installed: pyproject.toml
 
 venv: $(VENV)/.dev-installed
 
-# The main workflow on the embedded SQLite store (in ./.runelog).
+# The main workflow on the embedded SQLite store (in ./.runelog): a tracked training run,
+# then the feature store: two feature versions, a model trained on each, and their lineage.
+RUNELOG := $(VENV)/bin/runelog
 demo: $(VENV)/.dev-installed
-	$(PY) examples/quickstart.py
+	$(RUNELOG) examples quickstart
+	$(RUNELOG) examples features
+	$(RUNELOG) examples train-fs
+	$(RUNELOG) examples features --add-sepal-area
+	$(RUNELOG) examples train-fs
+	@echo; echo "Lineage of the newest iris-classifier:"
+	$(RUNELOG) lineage --model iris-classifier
+	@echo; echo "Which model versions were trained on which feature file:"
+	@cat examples/feature_store/models_by_feature_file.sql
+	$(RUNELOG) sql --file examples/feature_store/models_by_feature_file.sql
 
 # The whole suite; PostgreSQL tests run where RUNELOG_TEST_DATABASE_URL is set.
 test: $(VENV)/.dev-installed

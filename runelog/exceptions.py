@@ -262,3 +262,31 @@ class DatasetMismatch(RunelogException):
             f"expected sha256 {expected} ({expected_size} bytes), found {actual} ({actual_size} bytes). "
             "The file changed since it was logged; regenerate it or use the run that logged this version."
         )
+
+
+class InputNotFound(RunelogException):
+    def __init__(self, name: str, run_id: str):
+        self.name = name
+        self.run_id = run_id
+        super().__init__(
+            f"Run '{run_id}' has no input named '{name}'. "
+            "Check the names with tracker.get_run_details(run_id)['inputs']."
+        )
+
+
+class InputNotPinned(RunelogException):
+    def __init__(self, name: str, run_id: str):
+        super().__init__(
+            f"Input '{name}' of run '{run_id}' names a run but no artifact, so there are no bytes to verify. "
+            "Log it with log_input_run(name, run_id, artifact_name=...) to pin them."
+        )
+
+
+class QueryFailed(RunelogException):
+    def __init__(self, statement: str, reason: str):
+        self.statement = statement
+        short = " ".join(statement.split())
+        super().__init__(
+            f"The query failed: {reason}. Query: {short[:200]}. "
+            "Ad-hoc SQL is read-only; see docs/sql.md for the tables and views."
+        )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from sqlalchemy import (
+    DDL,
     BigInteger,
     Boolean,
     DateTime,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -218,3 +220,57 @@ class ModelVersion(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     model: Mapped[RegisteredModel] = relationship(back_populates="versions")
+
+
+# ---------------------------------------------------------------- views for ad-hoc SQL
+# Read-only conveniences over the tables, created with the schema (and by
+# revision 0002 for older stores). Tags come back as one JSON object; the only
+# per-dialect difference is the JSON aggregate.
+
+_TAGS_JSON = {
+    "sqlite": "(SELECT json_group_object(t.key, json(t.value)) FROM tags t WHERE t.run_id = r.id)",
+    "postgresql": "(SELECT json_object_agg(t.key, t.value::json) FROM tags t WHERE t.run_id = r.id)::text",
+}
+
+VIEWS: dict[str, str] = {
+    "run_summary": """
+        SELECT r.id AS run_id, r.name AS run_name, r.experiment_id, e.name AS experiment_name,
+               r.status, r.start_time, r.end_time, r.heartbeat_at, r.host, r.pid, r.git_commit,
+               COALESCE({tags_json}, '{{}}') AS tags
+        FROM runs r JOIN experiments e ON e.id = r.experiment_id""",
+    "latest_metrics": """
+        SELECT ranked.run_id, ranked.key, ranked.value, ranked.step, ranked.timestamp
+        FROM (SELECT m.run_id, m.key, m.value, m.step, m.timestamp,
+                     ROW_NUMBER() OVER (PARTITION BY m.run_id, m.key ORDER BY m.step DESC, m.id DESC) AS rn
+              FROM metrics m) ranked
+        WHERE ranked.rn = 1""",
+    "lineage_edges": """
+        SELECT l.id AS link_id, l.run_id, r.name AS run_name, e.name AS experiment_name,
+               l.source_run_id, sr.name AS source_run_name, se.name AS source_experiment_name,
+               l.name AS input_name, l.artifact_name, l.sha256, l.created_at
+        FROM input_links l
+        JOIN runs r ON r.id = l.run_id
+        JOIN experiments e ON e.id = r.experiment_id
+        LEFT JOIN runs sr ON sr.id = l.source_run_id
+        LEFT JOIN experiments se ON se.id = sr.experiment_id""",
+    "dataset_files": """
+        SELECT d.id AS fingerprint_id, d.run_id, r.status AS run_status, e.name AS experiment_name,
+               d.name, d.kind, d.filename, d.path, d.size, d.sha256, d.md5,
+               d.row_count, d.column_count, d.created_at
+        FROM dataset_fingerprints d
+        JOIN runs r ON r.id = d.run_id
+        JOIN experiments e ON e.id = r.experiment_id""",
+}
+
+
+def view_sql(name: str, dialect: str) -> str:
+    """The CREATE VIEW statement for one view on one dialect."""
+    body = VIEWS[name].format(tags_json=_TAGS_JSON["postgresql" if dialect == "postgresql" else "sqlite"])
+    return f"CREATE VIEW {name} AS{body}"
+
+
+for _name in VIEWS:
+    for _dialect in ("sqlite", "postgresql"):
+        event.listen(Base.metadata, "after_create",
+                     DDL(view_sql(_name, _dialect).replace("%", "%%")).execute_if(dialect=_dialect))
+    event.listen(Base.metadata, "before_drop", DDL(f"DROP VIEW IF EXISTS {_name}"))

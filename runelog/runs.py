@@ -235,6 +235,14 @@ def artifact_row(session: Session, run_id: str, name: str) -> Artifact:
     return found
 
 
+def artifact_size(session: Session, run_id: str | None, name: str | None, sha256: str | None) -> int | None:
+    """Size of a logged artifact, if its row still exists."""
+    if run_id is None or name is None:
+        return None
+    return session.execute(select(Artifact.size).where(
+        Artifact.run_id == run_id, Artifact.name == name, Artifact.sha256 == sha256)).scalar_one_or_none()
+
+
 def environment_of(run: Run) -> dict | None:
     return json.loads(run.environment) if run.environment else None
 

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from . import capture, codec, datasets, db, exceptions, lineage, registry, results, runs
-from .blobs import BlobStore
+from .blobs import BlobStore, check_digest, hash_file
 from .buffer import MetricBuffer
 
 log = logging.getLogger("runelog")
@@ -362,6 +362,52 @@ class RuneLog:
         with self._read() as s:
             row = datasets.get_fingerprint(s, runs.resolve_run_id(s, run_id), name)
         return datasets.verify_file(row, local_path)
+
+    def verify_input(self, run_id: str, name: str, local_path: str | os.PathLike | None = None) -> dict:
+        """Check the bytes an input link pinned: a local copy if given, else the stored blob.
+
+        Raises DatasetMismatch (local file differs), BlobCorrupted or BlobMissing.
+        """
+        with self._read() as s:
+            link = lineage.input_link(s, runs.resolve_run_id(s, run_id), name)
+            size = runs.artifact_size(s, link.source_run_id, link.artifact_name, link.sha256)
+        if link.sha256 is None:
+            raise exceptions.InputNotPinned(name, link.run_id)
+        if local_path is None:
+            self._blobs.verify(link.sha256, f"input '{name}' of run {link.run_id}")
+        else:
+            actual, actual_size = hash_file(local_path) if Path(local_path).is_file() else (None, None)
+            if actual is None:
+                raise exceptions.ArtifactNotFound(str(local_path))
+            if actual != link.sha256:
+                raise exceptions.DatasetMismatch(name, str(local_path), link.source_run_id or "(deleted)",
+                                                 link.sha256, actual, size, actual_size)
+        return {"name": link.name, "run_id": link.run_id, "source_run_id": link.source_run_id,
+                "artifact_name": link.artifact_name, "sha256": link.sha256}
+
+    # ------------------------------------------------------------ lineage queries
+
+    def get_lineage(self, run_id: str, direction: str = "upstream", depth: int | None = None) -> list[dict]:
+        """Runs upstream (what it used) or downstream (what used it) of a run, through any number of hops."""
+        with self._read() as s:
+            return lineage.get_lineage(s, runs.resolve_run_id(s, run_id), direction, depth)
+
+    def runs_using(self, sha256: str) -> list[dict]:
+        """Every run that logged, fingerprinted or consumed the bytes with this SHA-256."""
+        with self._read() as s:
+            return lineage.runs_using(s, check_digest(sha256))
+
+    def models_trained_on(self, run_id_or_sha256: str | None = None, *,
+                          path: str | os.PathLike | None = None) -> list[dict]:
+        """Model versions trained downstream of a run, or on a file's exact bytes (a SHA-256 or a path)."""
+        if path is not None:
+            run_id_or_sha256 = hash_file(path)[0]
+        if not isinstance(run_id_or_sha256, str):
+            raise TypeError("Give a run id, a SHA-256, or path=.")
+        with self._read() as s:
+            if len(run_id_or_sha256) == 64:
+                return lineage.models_trained_on(s, sha256=check_digest(run_id_or_sha256))
+            return lineage.models_trained_on(s, run_id=runs.resolve_run_id(s, run_id_or_sha256))
 
     # ------------------------------------------------------------ artifacts out
 

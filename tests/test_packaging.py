@@ -18,7 +18,7 @@ def build_wheel(tmp_path: Path) -> Path:
     # Build from a copy so the checkout gets no build/ or egg-info litter.
     src = tmp_path / "src"
     src.mkdir()
-    for name in ("runelog", "migrations"):
+    for name in ("runelog", "migrations", "examples"):
         shutil.copytree(REPO / name, src / name, ignore=shutil.ignore_patterns("__pycache__"))
     for name in ("pyproject.toml", "README.md", "alembic.ini"):
         shutil.copy(REPO / name, src / name)
@@ -35,6 +35,8 @@ def test_wheel_installs_into_a_fresh_venv_and_opens_a_new_store(tmp_path):
     assert "runelog/migrations/env.py" in names
     assert "runelog/migrations/script.py.mako" in names
     assert any(n.startswith("runelog/migrations/versions/0001_") for n in names)
+    assert "runelog/examples/feature_store/train_with_fs.py" in names
+    assert "runelog/examples/feature_store/models_by_feature_file.sql" in names
 
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
@@ -68,6 +70,11 @@ def test_wheel_installs_into_a_fresh_venv_and_opens_a_new_store(tmp_path):
     cli = subprocess.run([str(venv / "bin" / "runelog"), "db", "current"], cwd=outside, env=env,
                          capture_output=True, text=True)
     assert cli.returncode == 0 and "up to date" in cli.stdout, cli.stderr
+    for example in ("features", "train-fs"):
+        ran = subprocess.run([str(venv / "bin" / "runelog"), "examples", example], cwd=outside, env=env,
+                             capture_output=True, text=True)
+        assert ran.returncode == 0, ran.stderr
+    assert "iris-classifier v1" in ran.stdout
 
 
 def test_quickstart_example_runs_and_leaves_a_registered_model(tmp_path):

@@ -1,0 +1,1 @@
+"""runelog's runnable examples, shipped in the wheel as `runelog.examples` (see `runelog examples`)."""

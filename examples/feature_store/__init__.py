@@ -1,0 +1,1 @@
+"""The lightweight feature store: version a feature set, train on it, keep the lineage."""

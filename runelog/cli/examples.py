@@ -1,0 +1,49 @@
+"""`runelog examples NAME`: run a bundled example script in the current folder."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import typer
+
+from .common import state
+
+app = typer.Typer(help="Run the bundled examples against the selected store.", no_args_is_help=True)
+
+EXAMPLES = {
+    "quickstart": ("quickstart.py", "Train a small classifier epoch by epoch; register it."),
+    "features": ("feature_store/make_features.py", "Version an iris feature set (parquet + fingerprint)."),
+    "train-fs": ("feature_store/train_with_fs.py", "Train on the newest feature set, with lineage."),
+    "features-dvc": ("feature_store/make_features_dvc.py", "Version the feature set with DVC (needs `dvc init`)."),
+}
+
+_PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True}
+
+
+def _examples_dir() -> Path:
+    from .. import examples
+
+    return Path(examples.__file__).parent
+
+
+def _run(script: str, ctx: typer.Context) -> None:
+    env = dict(os.environ)
+    if state.store:
+        env["RUNELOG_HOME"] = str(Path(state.store).resolve())
+    if state.database_url:
+        env["RUNELOG_DATABASE_URL"] = state.database_url
+    result = subprocess.run([sys.executable, str(_examples_dir() / script), *ctx.args], env=env)
+    raise typer.Exit(result.returncode)
+
+
+def _register(name: str, script: str, help_text: str) -> None:
+    @app.command(name, help=help_text, context_settings=_PASS_THROUGH)
+    def command(ctx: typer.Context) -> None:
+        _run(script, ctx)
+
+
+for _name, (_script, _help) in EXAMPLES.items():
+    _register(_name, _script, _help)

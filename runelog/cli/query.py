@@ -1,0 +1,100 @@
+"""`runelog sql` and `runelog lineage`: asking the store questions."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+from rich.tree import Tree
+
+from .. import exceptions, sql as adhoc
+from .common import console, location, short, tracker
+
+
+def sql(
+    query: Optional[str] = typer.Argument(None, help="One SQL statement."),
+    file: Optional[Path] = typer.Option(None, "--file", "-f", help="Read the statement from a file."),
+    as_csv: bool = typer.Option(False, "--csv", help="Write CSV to stdout."),
+    as_json: bool = typer.Option(False, "--json", help="Write a JSON list of objects to stdout."),
+) -> None:
+    """Run ad-hoc SQL on the store, read-only (the database refuses writes)."""
+    if (query is None) == (file is None):
+        raise typer.BadParameter("give a query or --file, not both")
+    if file is not None:
+        if not file.is_file():
+            raise exceptions.RunelogException(f"SQL file '{file}' does not exist.")
+        query = file.read_text()
+    columns, rows = adhoc.run_readonly(location(), query)
+    if as_json:
+        print(json.dumps([dict(zip(columns, row, strict=True)) for row in rows], default=str))
+    elif as_csv:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        writer.writerows(rows)
+    else:
+        table = Table(*columns)
+        for row in rows:
+            table.add_row(*("" if v is None else str(v) for v in row))
+        console.print(table)
+
+
+def lineage(
+    run: Optional[str] = typer.Argument(None, help="Run id or unique prefix."),
+    model: Optional[str] = typer.Option(None, "--model", help="Start from a registered model's newest version (NAME or NAME@VERSION)."),
+    downstream: bool = typer.Option(False, "--downstream", help="Show what used the run instead of what it used."),
+    depth: Optional[int] = typer.Option(None, "--depth", min=1, help="At most this many hops."),
+    as_json: bool = typer.Option(False, "--json", help="Write the edges as JSON."),
+) -> None:
+    """Show a run's lineage as a tree: the runs and exact artifacts it used (or that used it)."""
+    t = tracker()
+    if (run is None) == (model is None):
+        raise typer.BadParameter("give a RUN or --model, not both")
+    if model is not None:
+        name, _, version = model.partition("@")
+        versions = t.get_model_versions(name)
+        chosen = [v for v in versions if not version or v["version"] == version]
+        if not chosen:
+            raise exceptions.ModelVersionNotFound(name, version or "latest") if versions else exceptions.ModelNotFound(name)
+        run = chosen[0]["source_run_id"]
+        if run is None:
+            raise exceptions.RunelogException(f"The source run of model '{model}' was deleted; no lineage to show.")
+    direction = "downstream" if downstream else "upstream"
+    edges = t.get_lineage(run, direction, depth)
+    if as_json:
+        print(json.dumps(edges))
+        return
+    root_run = t.get_run(run)
+    tree = Tree(_label(root_run["run_id"], _experiment_name(t, root_run), root_run.get("run_name"), root_run["status"]))
+    branches = {root_run["run_id"]: tree}
+    for edge in edges:  # nearest first, so a parent is always placed before its children
+        parent = branches.get(edge["via_run_id"])
+        if parent is None:
+            continue
+        sha = edge["sha256"][:12] if edge["sha256"] else "no artifact pinned"
+        via = f"[cyan]{edge['input_name']}[/]: {edge['artifact_name'] or '(whole run)'} [dim]{sha}[/]"
+        arrow = "→" if downstream else "←"
+        node = parent.add(f"{via}  {arrow}  "
+                          + _label(edge["run_id"], edge["experiment"], edge["run_name"], edge["status"]))
+        if edge["run_id"] and edge["run_id"] not in branches:
+            branches[edge["run_id"]] = node
+    console.print(tree)
+    if not edges:
+        console.print(f"[dim]No {direction} runs.[/]")
+
+
+def _experiment_name(t, run: dict) -> str:
+    found = t.get_experiment(run["experiment_id"])
+    return found["name"] if found else run["experiment_id"]
+
+
+def _label(run_id, experiment, run_name, status) -> str:
+    if run_id is None:
+        return "[red](deleted run)[/]"
+    colour = {"FINISHED": "green", "FAILED": "red", "KILLED": "yellow"}.get(status, "blue")
+    name = f" {run_name}" if run_name else ""
+    return f"[bold]{experiment}[/]{name} [dim]{short(run_id)}[/] [{colour}]{status}[/]"

@@ -1,0 +1,38 @@
+"""`runelog db ...`: the store's schema, through Alembic."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from .. import db
+from .common import console, location
+
+app = typer.Typer(help="The store's schema (Alembic revisions).", no_args_is_help=True)
+
+
+@app.command("current")
+def current() -> None:
+    """Show the store's schema revision and the one this runelog needs."""
+    revision, head = db.schema_status(location())
+    mark = "[green]up to date[/]" if revision == head else "[yellow]needs `runelog db upgrade`[/]"
+    console.print(f"current: {revision or '(empty)'}  head: {head}  {mark}")
+
+
+@app.command("upgrade")
+def upgrade() -> None:
+    """Migrate the store to the newest schema (a local SQLite store is backed up first)."""
+    before, after = db.upgrade_store(location())
+    if before == after:
+        console.print(f"Already at {after}.")
+    else:
+        console.print(f"Upgraded from {before or '(empty)'} to {after}.")
+
+
+@app.command("history")
+def history() -> None:
+    """List the schema revisions, oldest first."""
+    table = Table("revision", "down revision", "description")
+    for revision, down, doc in db.history():
+        table.add_row(revision, down or "", doc or "")
+    console.print(table)
