@@ -19,6 +19,7 @@ import stat
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
@@ -165,21 +166,41 @@ class BlobStore:
                     if DIGEST.match(blob.name) and blob.name[:2] == shard.name:
                         yield blob.name
 
-    def collect(self, referenced: set[str], grace_seconds: float = 3600.0) -> list[str]:
+    def size(self, digest: str) -> int:
+        return self.path(digest).stat().st_size
+
+    def collect(self, referenced: set[str], grace_seconds: float = 3600.0,
+                dry_run: bool = False) -> CollectReport:
         """Delete blobs no row references and leftover temp files, if older than the grace period.
 
         The grace period protects writes in flight: a blob is renamed into place
-        before the row naming it is committed.
+        before the row naming it is committed. `dry_run` only reports.
         """
         cutoff = time.time() - grace_seconds
-        removed = []
+        report = CollectReport()
         for digest in list(self):
             blob = self.path(digest)
-            if digest not in referenced and blob.stat().st_mtime < cutoff:
-                blob.unlink(missing_ok=True)
-                removed.append(digest)
+            info = blob.stat()
+            if digest not in referenced and info.st_mtime < cutoff:
+                report.blobs.append(digest)
+                report.bytes += info.st_size
+                if not dry_run:
+                    blob.unlink(missing_ok=True)
         if self.tmp_dir.is_dir():
             for leftover in self.tmp_dir.glob("blob-*.part"):
-                if leftover.stat().st_mtime < cutoff:
-                    leftover.unlink(missing_ok=True)
-        return removed
+                info = leftover.stat()
+                if info.st_mtime < cutoff:
+                    report.temp_files.append(str(leftover))
+                    report.bytes += info.st_size
+                    if not dry_run:
+                        leftover.unlink(missing_ok=True)
+        return report
+
+
+@dataclass
+class CollectReport:
+    """What `collect` removed (or, in a dry run, would remove)."""
+
+    blobs: list[str] = field(default_factory=list)
+    temp_files: list[str] = field(default_factory=list)
+    bytes: int = 0

@@ -290,3 +290,11 @@ class QueryFailed(RunelogException):
             f"The query failed: {reason}. Query: {short[:200]}. "
             "Ad-hoc SQL is read-only; see docs/sql.md for the tables and views."
         )
+
+
+class SweepConfigError(RunelogException, ValueError):
+    def __init__(self, path: str, where: str, message: str):
+        self.path = path
+        self.where = where
+        location = f"{path}: {where}" if where else path
+        super().__init__(f"Invalid sweep config {location}: {message}. Fix the file and run the sweep again.")

@@ -22,7 +22,7 @@ RUN_ORDER_COLUMNS = {
 
 
 def latest_metric_rows(run_filter):
-    """(run_id, key, value) of the highest step of each metric of the runs selected."""
+    """(run_id, key, value) of the highest step of each metric of the runs selected (ids or a subquery)."""
     ranked = (
         select(
             Metric.run_id, Metric.key, Metric.value,
@@ -167,3 +167,62 @@ def _sort_key(value):
     if isinstance(value, (int, float)):
         return (0, value, "")
     return (1, 0, str(value or ""))
+
+
+def run_table(session: Session, experiment: Any, tags: dict | None = None,
+              status: str | list[str] | None = None, sort_by: str | None = None,
+              descending: bool = False, limit: int | None = None) -> list[dict[str, Any]]:
+    """Runs of an experiment with their params and latest metric values, without pandas.
+
+    Three queries (runs, params, latest metrics). `sort_by` is a run column
+    (start_time, status, ...), `param_<key>`, or a metric key; runs missing that
+    value sort last.
+    """
+    by_column = sort_by in RUN_ORDER_COLUMNS
+    query = run_query(experiment, tags=tags, status=status,
+                      order_by=sort_by if by_column else "start_time",
+                      descending=descending if by_column else False,
+                      limit=limit if (by_column or sort_by is None) else None)
+    found = session.execute(query).scalars().all()
+    if not found:
+        runs.resolve_experiment(session, experiment)
+        return []
+    ids = [run.id for run in found]
+    rows = {run.id: dict(runs.run_meta(run), params={}, metrics={}) for run in found}
+    for run_id, key, value in session.execute(
+            select(Param.run_id, Param.key, Param.value).where(Param.run_id.in_(ids))):
+        rows[run_id]["params"][key] = codec.decode_value(value)
+    for run_id, key, value in session.execute(latest_metric_rows(ids)):
+        rows[run_id]["metrics"][key] = codec.metric_from_db(value)
+    table = [rows[i] for i in ids]
+    if sort_by and not by_column:
+        table = _sorted_by_value(table, sort_by, descending)
+        if limit is not None:
+            table = table[:limit]
+    return table
+
+
+def _sorted_by_value(table: list[dict], sort_by: str, descending: bool) -> list[dict]:
+    def value(row):
+        if sort_by.startswith("param_") and sort_by[6:] in row["params"]:
+            return row["params"][sort_by[6:]]
+        return row["metrics"].get(sort_by)
+
+    present = [r for r in table if value(r) is not None and value(r) == value(r)]  # not None, not NaN
+    missing = [r for r in table if r not in present]
+    present.sort(key=lambda r: _sort_key(value(r)), reverse=descending)
+    return present + missing
+
+
+def metric_summary(session: Session, run_id: str) -> list[dict[str, Any]]:
+    """Per metric key: the latest value, its step, and how many points were logged (one query)."""
+    ranked = select(
+        Metric.key, Metric.value, Metric.step,
+        func.count().over(partition_by=Metric.key).label("points"),
+        func.row_number().over(partition_by=Metric.key,
+                               order_by=(Metric.step.desc(), Metric.id.desc())).label("rank"),
+    ).where(Metric.run_id == run_id).subquery()
+    rows = session.execute(
+        select(ranked.c.key, ranked.c.value, ranked.c.step, ranked.c.points)
+        .where(ranked.c.rank == 1).order_by(ranked.c.key)).all()
+    return [{"key": k, "value": codec.metric_from_db(v), "step": s, "count": n} for k, v, s, n in rows]

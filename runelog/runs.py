@@ -17,7 +17,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from . import codec, db, exceptions
-from .models import Artifact, Experiment, Metric, ModelVersion, Param, Run, Tag
+from .models import Artifact, Experiment, Metric, Param, Run, Tag
 
 MIN_PREFIX = 6
 _HEX = re.compile(r"^[0-9a-f]+$")
@@ -246,8 +246,3 @@ def artifact_size(session: Session, run_id: str | None, name: str | None, sha256
 def environment_of(run: Run) -> dict | None:
     return json.loads(run.environment) if run.environment else None
 
-
-def referenced_blobs(session: Session) -> set[str]:
-    """Every digest a row still names: artifacts and registered model versions."""
-    found = set(session.execute(select(Artifact.sha256)).scalars())
-    return found | set(session.execute(select(ModelVersion.sha256)).scalars())

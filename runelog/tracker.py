@@ -13,14 +13,14 @@ import logging
 import os
 import sys
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from . import capture, codec, datasets, db, exceptions, lineage, registry, results, runs
-from .blobs import BlobStore, check_digest, hash_file
+from . import capture, codec, datasets, db, exceptions, lineage, maintenance, registry, results, runs
+from .blobs import BlobStore, CollectReport, check_digest, hash_file
 from .buffer import MetricBuffer
 
 log = logging.getLogger("runelog")
@@ -246,6 +246,22 @@ class RuneLog:
         """A DataFrame indexed by run_id: experiment_id, status, start/end time, param_*, metrics."""
         with self._read() as s:
             return results.load_results(s, experiment_name_or_id, sort_by, ascending)
+
+    def list_runs(self, experiment: str, tags: dict | None = None, status: str | list[str] | None = None,
+                  sort_by: str | None = None, descending: bool = False,
+                  limit: int | None = None) -> list[dict]:
+        """Runs with their params and latest metrics as dicts (no pandas), filtered and sorted.
+
+        `sort_by` is a run column (start_time, status, ...), `param_<key>`, or a metric key.
+        """
+        with self._read() as s:
+            return results.run_table(s, experiment, tags=tags, status=status, sort_by=sort_by,
+                                     descending=descending, limit=limit)
+
+    def get_metric_summary(self, run_id: str) -> list[dict]:
+        """Each metric of a run: latest value, its step, and the number of points."""
+        with self._read() as s:
+            return results.metric_summary(s, runs.resolve_run_id(s, run_id))
 
     def get_metric_history(self, run_id: str, key: str):
         """Every point of a metric: a DataFrame of step, value, timestamp."""
@@ -486,8 +502,16 @@ class RuneLog:
 
     # ------------------------------------------------------------ housekeeping
 
-    def gc(self, grace_seconds: float = 3600.0) -> list[str]:
-        """Delete blobs that no artifact or model version references (older than the grace period)."""
+    def gc(self, grace_seconds: float = 3600.0, dry_run: bool = False) -> CollectReport:
+        """Delete blobs no artifact or model version references, and stray temp files,
+        once older than the grace period (which protects writes in flight)."""
         with self._read() as s:
-            referenced = runs.referenced_blobs(s)
-        return self._blobs.collect(referenced, grace_seconds)
+            referenced = set(maintenance.blob_references(s))
+        return self._blobs.collect(referenced, grace_seconds, dry_run)
+
+    def verify(self, run_id: str | None = None,
+               on_blob: Callable[[str], None] | None = None) -> maintenance.VerifyReport:
+        """Re-hash every blob rows point at (or one run's); report missing and corrupt ones."""
+        with self._read() as s:
+            refs = maintenance.blob_references(s, None if run_id is None else runs.resolve_run_id(s, run_id))
+        return maintenance.verify(self._blobs, refs, on_blob)

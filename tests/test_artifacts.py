@@ -110,7 +110,7 @@ def test_delete_artifact_forgets_the_name_and_gc_takes_the_blob(tracker, files):
     assert tracker.get_run_details(run_id)["artifacts"] == ["a.txt"]
     with pytest.raises(exceptions.ArtifactNotFound):
         tracker.delete_artifact(run_id, "loss.png")
-    assert tracker.gc(grace_seconds=0) == [sha(files / "plots" / "loss.png")]
+    assert tracker.gc(grace_seconds=0).blobs == [sha(files / "plots" / "loss.png")]
 
 
 def test_download_through_a_symlink_out_of_the_destination_is_refused(tracker, files):
@@ -202,7 +202,7 @@ def test_registered_model_survives_deleting_its_run(tracker):
         tracker.log_model({"w": 42}, "m.joblib")
     tracker.register_model(run_id, "m.joblib", "m")
     tracker.delete_run(run_id)
-    assert tracker.gc(grace_seconds=0) == []  # the version still references the blob
+    assert tracker.gc(grace_seconds=0).blobs == []  # the version still references the blob
     assert tracker.load_registered_model("m") == {"w": 42}
     assert tracker.get_model_versions("m")[0]["source_run_id"] is None
 
@@ -237,7 +237,7 @@ def test_gc_removes_unreferenced_blobs_only(tracker, files):
     with tracker.start_run(log_code=False) as drop:
         tracker.log_artifact(str(files / "plots" / "loss.png"))
     tracker.delete_run(drop)
-    removed = tracker.gc(grace_seconds=0)
+    removed = tracker.gc(grace_seconds=0).blobs
     assert removed == [sha(files / "plots" / "loss.png")]
     assert open(tracker.download_artifact(keep, "a.txt", str(files / "k"))).read() == "alpha"
 

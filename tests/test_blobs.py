@@ -85,7 +85,11 @@ def test_collect_spares_referenced_and_recent_blobs(store, tmp_path):
     leftover.write_bytes(b"half")
     os.utime(leftover, (old, old))
 
-    assert store.collect({keep}, grace_seconds=3600) == [drop]
+    dry = store.collect({keep}, grace_seconds=3600, dry_run=True)
+    assert (dry.blobs, dry.temp_files, dry.bytes) == ([drop], [str(leftover)], len(b"drop") + len(b"half"))
+    assert set(store) == {keep, drop, young} and leftover.exists()
+    report = store.collect({keep}, grace_seconds=3600)
+    assert report.blobs == [drop]
     assert set(store) == {keep, young}
     assert not leftover.exists()
 

@@ -12,7 +12,7 @@ from typing import Optional
 import typer
 
 from .. import exceptions
-from . import examples, query, schema
+from . import examples, experiments, query, registry, runs, schema, store, sweeps
 from .common import console, errors, state
 
 
@@ -32,10 +32,16 @@ class _Group(typer.core.TyperGroup):
 
 app = typer.Typer(cls=_Group, help="runelog: local-first experiment tracking.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
+app.add_typer(experiments.app, name="experiments")
+app.add_typer(runs.app, name="runs")
+app.add_typer(registry.app, name="registry")
 app.add_typer(schema.app, name="db")
 app.add_typer(examples.app, name="examples")
 app.command("sql")(query.sql)
 app.command("lineage")(query.lineage)
+app.command("verify")(store.verify)
+app.command("gc")(store.gc)
+app.command("sweep")(sweeps.sweep)
 
 
 def _version(value: bool) -> None:

@@ -37,3 +37,80 @@ def tracker():
 def short(run_id: str | None) -> str:
     """Run ids are shown as 8-character prefixes (accepted back anywhere a run id is)."""
     return run_id[:8] if run_id else "(deleted)"
+
+
+# ------------------------------------------------------------ parsing and rendering helpers
+
+
+def parse_pairs(pairs: list[str] | None, option: str) -> dict:
+    """`KEY=VALUE` options into a dict; VALUE is read as JSON when it is JSON (true, 3, [1,2]), else text."""
+    import json
+
+    import typer
+
+    parsed = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise typer.BadParameter(f"'{pair}' is not KEY=VALUE", param_hint=option)
+        try:
+            parsed[key] = json.loads(value)
+        except ValueError:
+            parsed[key] = value
+    return parsed
+
+
+def print_json(document) -> None:
+    """One JSON document on stdout, unwrapped (for scripts and jq)."""
+    import json
+    import math
+
+    def clean(value):
+        if isinstance(value, float) and not math.isfinite(value):
+            return str(value)  # NaN and ±inf are not JSON
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [clean(v) for v in value]
+        return value
+
+    print(json.dumps(clean(document), default=str))
+
+
+def fmt(value) -> str:
+    """A cell: floats to 4 significant decimals, None as an em dash, the rest as text."""
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.4g}" if abs(value) < 1e-3 or abs(value) >= 1e6 else f"{value:.4f}"
+    return str(value)
+
+
+def fmt_time(iso: str | None) -> str:
+    return iso[:19].replace("T", " ") if iso else "—"
+
+
+def confirm(message: str, yes: bool) -> None:
+    """Ask before destroying anything; `--yes` answers for scripts."""
+    import typer
+
+    if not yes and not typer.confirm(message):
+        console.print("Cancelled; nothing was changed.")
+        raise typer.Exit(1)
+
+
+def progress_bar(total: int | None, description: str):
+    """A rich progress bar on a terminal; on anything else a no-op, so output stays clean."""
+    import contextlib
+
+    if not console.is_terminal:
+        return contextlib.nullcontext(lambda *_: None)
+    from rich.progress import Progress
+
+    @contextlib.contextmanager
+    def bar():
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task(description, total=total)
+            yield lambda *_: progress.advance(task)
+
+    return bar()

@@ -14,7 +14,10 @@ from .common import state
 app = typer.Typer(help="Run the bundled examples against the selected store.", no_args_is_help=True)
 
 EXAMPLES = {
-    "quickstart": ("quickstart.py", "Train a small classifier epoch by epoch; register it."),
+    "minimal": ("minimal.py", "One run: a param and a metric over steps."),
+    "train": ("quickstart.py", "Train a small classifier epoch by epoch, log the model, register it."),
+    "quickstart": ("quickstart.py", "The same as `train` (the script `make demo` starts with)."),
+    "sweep": ("sweep/run_sweep.py", "Three classifiers on iris from one sweep YAML."),
     "features": ("feature_store/make_features.py", "Version an iris feature set (parquet + fingerprint)."),
     "train-fs": ("feature_store/train_with_fs.py", "Train on the newest feature set, with lineage."),
     "features-dvc": ("feature_store/make_features_dvc.py", "Version the feature set with DVC (needs `dvc init`)."),

@@ -1,0 +1,1 @@
+"""A sweep over three classifiers (runelog examples sweep)."""

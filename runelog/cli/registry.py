@@ -1,0 +1,77 @@
+"""`runelog registry ...`"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from ..exceptions import ModelNotFound
+from .common import console, fmt_time, parse_pairs, print_json, short, tracker
+
+app = typer.Typer(help="Register models and manage their versions and tags.", no_args_is_help=True)
+
+Json = typer.Option(False, "--json", help="Print one JSON document instead of a table.")
+
+
+def _tags(tags: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in tags.items()) or "—"
+
+
+@app.command("register")
+def register(run: str = typer.Argument(..., help="Run id or unique prefix."),
+             artifact: str = typer.Argument(..., help="The model artifact's name, e.g. model.joblib."),
+             name: str = typer.Argument(..., help="The model name to register under."),
+             tag: Optional[list[str]] = typer.Option(None, "--tag", help="KEY=VALUE (repeatable).")) -> None:
+    """Register a run's artifact as the next version of a model (no copy is made)."""
+    version = tracker().register_model(run, artifact, name, tags=parse_pairs(tag, "--tag"))
+    console.print(f"Registered {name} version {version}.")
+
+
+@app.command("list")
+def list_models(as_json: bool = Json) -> None:
+    """Every registered model with its newest version."""
+    t = tracker()
+    latest = [t.get_model_versions(name)[0] for name in t.list_registered_models()]
+    if as_json:
+        return print_json(latest)
+    table = Table("model", "latest version", "registered", "source run", "tags", title="Registered models")
+    for v in latest:
+        table.add_row(v["model_name"], v["version"], fmt_time(v["registration_timestamp"]),
+                      short(v["source_run_id"]), _tags(v["tags"]))
+    console.print(table)
+
+
+@app.command("get-versions")
+def get_versions(name: str = typer.Argument(..., help="Model name."),
+                 sort_by: str = typer.Option("version", "--sort-by", "-s", help="version or registration_timestamp."),
+                 desc: bool = typer.Option(True, "--desc/--asc", "-d", help="Newest first (default)."),
+                 as_json: bool = Json) -> None:
+    """Every version of a model."""
+    t = tracker()
+    versions = t.get_model_versions(name, sort_by=sort_by, ascending=not desc)
+    if not versions:
+        raise ModelNotFound(name)
+    if as_json:
+        return print_json(versions)
+    table = Table("version", "registered", "source run", "artifact", "sha256", "tags", title=f"Versions of {name}")
+    for v in versions:
+        table.add_row(v["version"], fmt_time(v["registration_timestamp"]), short(v["source_run_id"]),
+                      v["artifact_name"], v["sha256"][:12], _tags(v["tags"]))
+    console.print(table)
+
+
+@app.command("tag")
+def tag(name: str = typer.Argument(..., help="Model name."),
+        version: str = typer.Argument(..., help="Version number, or latest."),
+        add: Optional[list[str]] = typer.Option(None, "--add", "-a", help="KEY=VALUE to set (repeatable)."),
+        remove: Optional[list[str]] = typer.Option(None, "--remove", "-r", help="KEY to remove (repeatable).")) -> None:
+    """Add or remove tags of a model version."""
+    t = tracker()
+    tags = t.get_model_tags(name, version)
+    if remove:
+        tags = t.remove_model_tags(name, version, remove)
+    if add:
+        tags = t.add_model_tags(name, version, parse_pairs(add, "--add"))
+    console.print(f"{name} v{version} tags: {_tags(tags)}")

@@ -1,0 +1,51 @@
+"""`runelog verify` and `runelog gc`: the blob store's health and housekeeping."""
+
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from .common import console, print_json, progress_bar, tracker
+
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhd]?)$")
+_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> float:
+    match = _DURATION.match(text.strip())
+    if not match:
+        raise typer.BadParameter(f"'{text}' is not a duration like 90s, 30m, 1h or 2d", param_hint="--grace")
+    return float(match.group(1)) * _SECONDS[match.group(2)]
+
+
+def verify(run: Optional[str] = typer.Option(None, "--run", help="Only this run's blobs."),
+           as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
+    """Re-hash every blob the store references; report missing and corrupt ones (exit 1 if any)."""
+    t = tracker()
+    with progress_bar(total=None, description="verifying blobs") as advance:
+        report = t.verify(run, on_blob=advance)
+    if as_json:
+        print_json({"checked": report.checked, "problems": [p.__dict__ for p in report.problems]})
+    elif report.ok:
+        console.print(f"[green]All {report.checked} blobs verified.[/]")
+    else:
+        table = Table("blob", "problem", "referenced by", title=f"{len(report.problems)} of {report.checked} blobs are bad")
+        for p in report.problems:
+            table.add_row(p.sha256[:16], f"[red]{p.problem}[/]", "\n".join(p.references))
+        console.print(table)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def gc(dry_run: bool = typer.Option(False, "--dry-run", help="Only report what would be deleted."),
+       grace: str = typer.Option("1h", "--grace", help="Keep anything younger than this (90s, 30m, 1h, 2d)."),
+       as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
+    """Delete blobs no run or model references, and stray temp files, older than the grace period."""
+    report = tracker().gc(parse_duration(grace), dry_run=dry_run)
+    if as_json:
+        return print_json({"dry_run": dry_run, **report.__dict__})
+    verb = "Would free" if dry_run else "Freed"
+    console.print(f"{verb} {report.bytes} bytes: {len(report.blobs)} blobs, {len(report.temp_files)} temp files.")
