@@ -18,7 +18,7 @@ import re
 import stat
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -35,8 +35,9 @@ def check_digest(digest: str) -> str:
     return digest
 
 
-def _pump(source: BinaryIO, sink: BinaryIO | None) -> tuple[str, int]:
-    """The one streaming loop: hash `source` (copying into `sink` if given)."""
+def _pump(source: BinaryIO, sink: BinaryIO | None,
+          progress: Callable[[int], None] | None = None) -> tuple[str, int]:
+    """The one streaming loop: hash `source` (copying into `sink` if given), reporting bytes done."""
     sha = hashlib.sha256()
     size = 0
     buffer = bytearray(CHUNK_SIZE)
@@ -49,6 +50,8 @@ def _pump(source: BinaryIO, sink: BinaryIO | None) -> tuple[str, int]:
         sha.update(chunk)
         if sink is not None:
             sink.write(chunk)
+        if progress is not None:
+            progress(n)
         size += n
     return sha.hexdigest(), size
 
@@ -73,10 +76,11 @@ class BlobStore:
 
     # ------------------------------------------------------------ writing
 
-    def put(self, source: str | os.PathLike) -> tuple[str, int]:
+    def put(self, source: str | os.PathLike,
+            progress: Callable[[int], None] | None = None) -> tuple[str, int]:
         """Store a file's bytes; return (sha256, size). Identical bytes are stored once."""
         with open(source, "rb") as src, self._tmp_file() as (tmp, tmp_path):
-            digest, size = _pump(src, tmp)
+            digest, size = _pump(src, tmp, progress)
             tmp.close()
             self._move_into_place(tmp_path, digest)
         return digest, size
@@ -122,7 +126,8 @@ class BlobStore:
 
     # ------------------------------------------------------------ reading
 
-    def copy_to(self, digest: str, destination: str | os.PathLike, context: str = "") -> Path:
+    def copy_to(self, digest: str, destination: str | os.PathLike, context: str = "",
+                progress: Callable[[int], None] | None = None) -> Path:
         """Copy a blob to `destination`, verifying its hash on the way.
 
         The bytes land in a temp file beside the destination and are renamed
@@ -134,7 +139,7 @@ class BlobStore:
         tmp_path = Path(name)
         try:
             with source, os.fdopen(fd, "wb") as sink:
-                actual, _ = _pump(source, sink)
+                actual, _ = _pump(source, sink, progress)
             if actual != digest:
                 raise BlobCorrupted(digest, actual, context)
             os.replace(tmp_path, destination)
@@ -165,9 +170,6 @@ class BlobStore:
                 for blob in sorted(shard.iterdir()):
                     if DIGEST.match(blob.name) and blob.name[:2] == shard.name:
                         yield blob.name
-
-    def size(self, digest: str) -> int:
-        return self.path(digest).stat().st_size
 
     def collect(self, referenced: set[str], grace_seconds: float = 3600.0,
                 dry_run: bool = False) -> CollectReport:

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from . import capture, codec, datasets, db, exceptions, lineage, maintenance, registry, results, runs
+from . import capture, codec, datasets, db, exceptions, lineage, maintenance, progress, registry, results, runs
 from .blobs import BlobStore, CollectReport, check_digest, hash_file
 from .buffer import MetricBuffer
 
@@ -338,7 +338,12 @@ class RuneLog:
         codec.check_artifact_name(name)
         run_id = run_id or self._run()
         # The blob is in place before the row naming it is committed.
-        digest, size = self._blobs.adopt(path) if adopt else self._blobs.put(path)
+        if adopt:
+            digest, size = self._blobs.adopt(path)
+        else:
+            size = path.stat().st_size
+            with progress.bar(size, f"logging {name}", progress.BIG_FILE, in_bytes=True) as advance:
+                digest, size = self._blobs.put(path, advance)
         with self._write() as s:
             runs.write_artifact(s, run_id, name, digest, size)
         return digest
@@ -427,28 +432,31 @@ class RuneLog:
 
     # ------------------------------------------------------------ artifacts out
 
-    def _artifact(self, run_id: str, artifact_name: str) -> tuple[str, str]:
+    def _artifact(self, run_id: str, artifact_name: str) -> tuple[str, str, int]:
+        """(full run id, sha256, size) of a run's artifact."""
         codec.check_artifact_name(artifact_name)
         with self._read() as s:
             full_id = runs.resolve_run_id(s, run_id)
-            return full_id, runs.artifact_row(s, full_id, artifact_name).sha256
+            row = runs.artifact_row(s, full_id, artifact_name)
+            return full_id, row.sha256, row.size
 
     def get_artifact_abspath(self, run_id: str, artifact_name: str) -> str:
         """Path of the artifact's (read-only) blob, after checking its bytes."""
-        full_id, digest = self._artifact(run_id, artifact_name)
+        full_id, digest, _ = self._artifact(run_id, artifact_name)
         self._blobs.verify(digest, f"artifact '{artifact_name}' of run {full_id}")
         return str(self._blobs.path(digest))
 
     def download_artifact(self, run_id: str, artifact_name: str, destination_path: str = ".") -> str:
         """Copy an artifact to `destination_path/artifact_name`, verifying its hash on the way."""
-        full_id, digest = self._artifact(run_id, artifact_name)
+        full_id, digest, size = self._artifact(run_id, artifact_name)
         root = Path(destination_path).resolve()
         target = root.joinpath(*artifact_name.split("/"))
         target.parent.mkdir(parents=True, exist_ok=True)
         if not target.parent.resolve().is_relative_to(root):
             raise exceptions.InvalidArtifactName(
                 artifact_name, f"a symlink under {root} would take it outside that folder")
-        self._blobs.copy_to(digest, target, f"artifact '{artifact_name}' of run {full_id}")
+        with progress.bar(size, f"downloading {artifact_name}", progress.BIG_FILE, in_bytes=True) as advance:
+            self._blobs.copy_to(digest, target, f"artifact '{artifact_name}' of run {full_id}", advance)
         return str(target)
 
     def delete_artifact(self, run_id: str, artifact_name: str) -> None:

@@ -300,7 +300,9 @@ def test_gc_keeps_referenced_and_young_blobs(populated, tmp_path):
     assert young["blobs"] == []  # younger than the default grace period of 1h
     dry = json.loads(invoke(store, "gc", "--grace", "0s", "--dry-run", "--json").output)
     assert dry["blobs"] == [hashlib.sha256(b"gone").hexdigest()] and dry["bytes"] == 4
-    done = invoke(store, "gc", "--grace", "0s")
+    declined = runner.invoke(app, ["--store", str(store), "gc", "--grace", "0s"], input="n\n")
+    assert declined.exit_code == 1 and len(list(tracker.location.blob_dir.rglob("*/*"))) == 2
+    done = invoke(store, "gc", "--grace", "0s", "--yes")
     assert "Freed 4 bytes: 1 blobs" in done.output
     assert tracker.download_artifact(other, "notes.txt", str(tmp_path / "kept"))
     assert invoke(store, "gc", "--grace", "soon").exit_code == 2
@@ -372,3 +374,10 @@ def test_runs_list_and_help_do_not_import_heavy_libraries(populated, tmp_path):
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path)
     assert "HEAVY []" in result.stdout, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("example, expected", [("minimal", "final loss"), ("sweep", "accuracy")])
+def test_bundled_examples_minimal_and_sweep(tmp_path, example, expected):
+    result = runelog("--store", str(tmp_path / "s"), "examples", example, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert expected in result.stdout

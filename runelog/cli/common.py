@@ -97,20 +97,3 @@ def confirm(message: str, yes: bool) -> None:
     if not yes and not typer.confirm(message):
         console.print("Cancelled; nothing was changed.")
         raise typer.Exit(1)
-
-
-def progress_bar(total: int | None, description: str):
-    """A rich progress bar on a terminal; on anything else a no-op, so output stays clean."""
-    import contextlib
-
-    if not console.is_terminal:
-        return contextlib.nullcontext(lambda *_: None)
-    from rich.progress import Progress
-
-    @contextlib.contextmanager
-    def bar():
-        with Progress(console=console, transient=True) as progress:
-            task = progress.add_task(description, total=total)
-            yield lambda *_: progress.advance(task)
-
-    return bar()

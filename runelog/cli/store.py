@@ -8,7 +8,8 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from .common import console, print_json, progress_bar, tracker
+from ..progress import bar
+from .common import confirm, console, print_json, tracker
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhd]?)$")
 _SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -25,7 +26,7 @@ def verify(run: Optional[str] = typer.Option(None, "--run", help="Only this run'
            as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
     """Re-hash every blob the store references; report missing and corrupt ones (exit 1 if any)."""
     t = tracker()
-    with progress_bar(total=None, description="verifying blobs") as advance:
+    with bar(total=None, description="verifying blobs") as advance:
         report = t.verify(run, on_blob=advance)
     if as_json:
         print_json({"checked": report.checked, "problems": [p.__dict__ for p in report.problems]})
@@ -42,9 +43,16 @@ def verify(run: Optional[str] = typer.Option(None, "--run", help="Only this run'
 
 def gc(dry_run: bool = typer.Option(False, "--dry-run", help="Only report what would be deleted."),
        grace: str = typer.Option("1h", "--grace", help="Keep anything younger than this (90s, 30m, 1h, 2d)."),
+       yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
        as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
     """Delete blobs no run or model references, and stray temp files, older than the grace period."""
-    report = tracker().gc(parse_duration(grace), dry_run=dry_run)
+    t, seconds = tracker(), parse_duration(grace)
+    if not dry_run:
+        planned = t.gc(seconds, dry_run=True)
+        if planned.blobs or planned.temp_files:
+            confirm(f"Delete {len(planned.blobs)} blobs and {len(planned.temp_files)} temp files "
+                    f"({planned.bytes} bytes)?", yes)
+    report = t.gc(seconds, dry_run=dry_run)
     if as_json:
         return print_json({"dry_run": dry_run, **report.__dict__})
     verb = "Would free" if dry_run else "Freed"

@@ -7,7 +7,8 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from .common import console, fmt, progress_bar, state
+from ..progress import bar
+from .common import console, fmt, state
 
 
 def sweep(config: Path = typer.Argument(..., help="The sweep's YAML file."),
@@ -16,7 +17,7 @@ def sweep(config: Path = typer.Argument(..., help="The sweep's YAML file."),
     from ..sweep import load_config, run_sweep
 
     total = len(load_config(config).runs)  # a bad file is reported before anything runs
-    with progress_bar(total=total, description="sweep") as advance:
+    with bar(total=total, description="sweep") as advance:
         result = run_sweep(config, jobs=jobs, progress=lambda spec, error: advance(),
                            store=state.store, database_url=state.database_url)
     metrics = sorted({k for _, _, m in result.finished for k in m})
