@@ -17,7 +17,7 @@ import weakref
 
 from sqlalchemy import Engine
 
-from . import codec, db, runs
+from . import codec, db, liveness, runs
 
 _live: weakref.WeakSet[MetricBuffer] = weakref.WeakSet()
 
@@ -67,7 +67,7 @@ class MetricBuffer:
             try:
                 with db.write_session(self.engine) as session:
                     runs.write_metrics(session, rows)
-                    runs.touch_run(session, self.run_id)
+                    liveness.beat(session, self.run_id)
             except BaseException:
                 self._rows = rows + self._rows  # keep them for the next attempt
                 raise

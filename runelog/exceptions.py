@@ -298,3 +298,15 @@ class SweepConfigError(RunelogException, ValueError):
         self.where = where
         location = f"{path}: {where}" if where else path
         super().__init__(f"Invalid sweep config {location}: {message}. Fix the file and run the sweep again.")
+
+
+class RunTerminated(SystemExit):
+    """SIGTERM arrived while a run was open: the run is recorded KILLED and the process exits.
+
+    A SystemExit (exit status 128 + signal), so `except Exception` in user code
+    does not swallow it.
+    """
+
+    def __init__(self, signum: int):
+        super().__init__(128 + signum)
+        self.signum = signum

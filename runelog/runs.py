@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from . import codec, db, exceptions
+from . import codec, db, exceptions, liveness
 from .models import Artifact, Experiment, Metric, Param, Run, Tag
 
 MIN_PREFIX = 6
@@ -117,10 +117,6 @@ def end_run(session: Session, run_id: str, status: str, error: str | None = None
         status=status, end_time=now, heartbeat_at=now, error=error))
 
 
-def touch_run(session: Session, run_id: str) -> None:
-    session.execute(update(Run).where(Run.id == run_id).values(heartbeat_at=datetime.now(timezone.utc)))
-
-
 def write_params(session: Session, run_id: str, encoded: dict[str, str]) -> None:
     rows = [{"run_id": run_id, "key": k, "value": v} for k, v in encoded.items()]
     db.upsert(session, Param.__table__, rows, keys=["run_id", "key"], update=["value"])
@@ -188,6 +184,7 @@ def run_meta(run: Run) -> dict[str, Any]:
         "git_branch": run.git_branch,
         "git_dirty": run.git_dirty,
         "error": run.error,
+        "stale": liveness.is_stale(run),
     }
 
 

@@ -19,7 +19,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from . import capture, codec, datasets, db, exceptions, lineage, maintenance, progress, registry, results, runs
+from . import (capture, codec, datasets, db, exceptions, lineage, liveness, maintenance, progress, registry,
+               results, runs)
 from .blobs import BlobStore, CollectReport, check_digest, hash_file
 from .buffer import MetricBuffer
 
@@ -35,17 +36,19 @@ class RuneLog:
         artifact_root: folder for blobs (default: `.runelog/blobs`).
         metric_buffer: metric points held in memory before a write; 0 writes each at once.
         flush_interval: seconds after which waiting metric points are written regardless.
+        heartbeat_interval: seconds between refreshes of an open run's heartbeat.
     """
 
     def __init__(self, path: str | os.PathLike | None = None, *, database_url: str | None = None,
                  artifact_root: str | os.PathLike | None = None, metric_buffer: int = 1000,
-                 flush_interval: float = 1.0):
+                 flush_interval: float = 1.0, heartbeat_interval: float = liveness.HEARTBEAT_SECONDS):
         self.location = db.locate(path, database_url, artifact_root)
         self.root_path = str(Path(path if path is not None else os.environ.get("RUNELOG_HOME", ".")).resolve())
         self._engine = db.open_database(self.location)
         self._blobs = BlobStore(self.location.blob_dir, self.location.tmp_dir)
         self._metric_buffer_size = metric_buffer
         self._flush_interval = flush_interval
+        self._heartbeat_interval = heartbeat_interval
         self._active_run_id: str | None = None
         self._active_experiment_id: str | None = None
         self._buffer: MetricBuffer | None = None
@@ -125,7 +128,8 @@ class RuneLog:
         """Start a run as a context manager that yields its id.
 
         A normal exit records FINISHED; an exception records FAILED with its type
-        and message (and propagates); KeyboardInterrupt records KILLED.
+        and message (and propagates); KeyboardInterrupt and SIGTERM record KILLED.
+        While the run is open a heartbeat thread refreshes `heartbeat_at`.
         """
         if self._active_run_id:
             raise exceptions.RunAlreadyActive(self._active_run_id)
@@ -141,15 +145,20 @@ class RuneLog:
                 environment=json.dumps(environment) if environment else None)
         self._active_run_id, self._active_experiment_id = run_id, str(experiment)
         self._buffer = MetricBuffer(self._engine, run_id, self._metric_buffer_size, self._flush_interval)
+        heartbeat = liveness.Heartbeat(self._engine, run_id, self._heartbeat_interval)
         status, error = "FINISHED", None
         try:
-            if environment:
-                self._log_requirements(environment)
-            if log_code:
-                self._log_code()
-            yield run_id
+            with liveness.sigterm_ends_run():
+                if environment:
+                    self._log_requirements(environment)
+                if log_code:
+                    self._log_code()
+                yield run_id
         except KeyboardInterrupt:
             status, error = "KILLED", "KeyboardInterrupt"
+            raise
+        except exceptions.RunTerminated:
+            status, error = "KILLED", "SIGTERM"
             raise
         except SystemExit as exc:
             if exc.code not in (None, 0):
@@ -159,6 +168,7 @@ class RuneLog:
             status, error = "FAILED", f"{type(exc).__name__}: {exc}"
             raise
         finally:
+            heartbeat.stop()
             buffer, self._buffer = self._buffer, None
             try:
                 buffer.close()
@@ -516,6 +526,12 @@ class RuneLog:
         with self._read() as s:
             referenced = set(maintenance.blob_references(s))
         return self._blobs.collect(referenced, grace_seconds, dry_run)
+
+    def reap_runs(self, stale_after: float = liveness.STALE_AFTER_SECONDS, dry_run: bool = False) -> list[str]:
+        """Mark KILLED the RUNNING runs whose process is gone from this host, or whose
+        heartbeat is older than `stale_after` seconds; return their ids (`dry_run`: only list them)."""
+        with self._write() as s:
+            return liveness.reap(s, stale_after, exclude={self._active_run_id} - {None}, dry_run=dry_run)
 
     def verify(self, run_id: str | None = None,
                on_blob: Callable[[str], None] | None = None) -> maintenance.VerifyReport:

@@ -5,8 +5,6 @@ import sqlite3
 import subprocess
 import sys
 
-import pytest
-
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -84,48 +82,3 @@ def test_alembic_command_line_works_from_the_repository_root(tmp_path):
     with sqlite3.connect(tmp_path / "cli.db") as conn:
         assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == (db.HEAD_REVISION,)
 
-
-REPRESENTATIVE_ROWS = [
-    "INSERT INTO experiments (id, name, created_at) VALUES (7, 'exp', '2026-01-01 00:00:00')",
-    "INSERT INTO runs (id, experiment_id, name, status, start_time, end_time) VALUES "
-    "('aaaaaaaa' || hex(zeroblob(12)), 7, 'up', 'FINISHED', '2026-01-01 00:00:00', '2026-01-01 00:01:00')",
-    "INSERT INTO runs (id, experiment_id, status, start_time) VALUES ('bbbbbbbb' || hex(zeroblob(12)), 7, 'FINISHED', '2026-01-02 00:00:00')",
-    "INSERT INTO params (run_id, key, value) VALUES ('aaaaaaaa' || hex(zeroblob(12)), 'lr', '0.5')",
-    "INSERT INTO tags (run_id, key, value) VALUES ('aaaaaaaa' || hex(zeroblob(12)), 'latest_feature_set', 'true')",
-    "INSERT INTO metrics (run_id, key, value, step, timestamp) VALUES ('aaaaaaaa' || hex(zeroblob(12)), 'acc', 0.5, 0, 1.0), "
-    "('aaaaaaaa' || hex(zeroblob(12)), 'acc', 0.7, 1, 2.0)",
-    "INSERT INTO artifacts (run_id, name, sha256, size, created_at) VALUES "
-    "('aaaaaaaa' || hex(zeroblob(12)), 'f.parquet', '" + "ab" * 32 + "', 10, '2026-01-01 00:00:00')",
-    "INSERT INTO dataset_fingerprints (run_id, name, kind, filename, path, size, sha256, created_at) VALUES "
-    "('aaaaaaaa' || hex(zeroblob(12)), 'features', 'file', 'f.parquet', '/x/f.parquet', 10, '" + "ab" * 32 + "', '2026-01-01 00:00:00')",
-    "INSERT INTO input_links (run_id, name, source_run_id, artifact_name, sha256, created_at) VALUES "
-    "('bbbbbbbb' || hex(zeroblob(12)), 'feature_set', 'aaaaaaaa' || hex(zeroblob(12)), 'f.parquet', '" + "ab" * 32 + "', '2026-01-02 00:00:00')",
-    "INSERT INTO registered_models (id, name, created_at) VALUES (1, 'm', '2026-01-02 00:00:00')",
-    "INSERT INTO model_versions (model_id, version, run_id, artifact_name, sha256, tags, created_at) VALUES "
-    "(1, 1, 'bbbbbbbb' || hex(zeroblob(12)), 'model.joblib', '" + "cd" * 32 + "', '{}', '2026-01-02 00:00:00')",
-]
-
-TABLES = ["experiments", "runs", "params", "tags", "metrics", "artifacts", "dataset_fingerprints",
-          "input_links", "registered_models", "model_versions"]
-
-
-@pytest.mark.parametrize("revision", [r for r, *_ in db.history()])
-def test_data_survives_upgrading_from_every_revision(tmp_path, revision):
-    engine = db.make_engine(f"sqlite:///{tmp_path / 'old.db'}")
-    db.upgrade(engine, revision)
-    engine.dispose()
-    conn = sqlite3.connect(tmp_path / "old.db")
-    with conn:
-        for statement in REPRESENTATIVE_ROWS:
-            conn.execute(statement)
-    before = {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for t in TABLES}
-    conn.close()
-
-    engine = db.make_engine(f"sqlite:///{tmp_path / 'old.db'}")
-    db.upgrade(engine, "head")
-    assert differences(engine) == []
-    engine.dispose()
-    conn = sqlite3.connect(tmp_path / "old.db")
-    assert {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for t in TABLES} == before
-    assert conn.execute("SELECT tags FROM run_summary WHERE run_name = 'up'").fetchone() == ('{"latest_feature_set":true}',)
-    conn.close()

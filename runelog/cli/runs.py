@@ -33,7 +33,7 @@ def runs_table(rows: list[dict], title: str, width: int | None = None) -> Table:
     cells = {
         "run": [short(r["run_id"]) for r in rows],
         "name": [r["run_name"] or "" for r in rows],
-        "status": [status_cell(r["status"]) for r in rows],
+        "status": [status_cell(r["status"]) + (" [yellow](stale)[/]" if r.get("stale") else "") for r in rows],
         "started": [fmt_time(r["start_time"])[5:16] for r in rows],
         **{m: [fmt(r["metrics"].get(m)) for r in rows] for m in metrics},
     }
@@ -195,3 +195,22 @@ def compare_runs(
         metrics.add_row(key, *[f"[bold green]{fmt(v)}[/]" if v is not None and v == best else fmt(v) for v in values])
     console.print(params)
     console.print(metrics)
+
+
+@app.command("reap")
+def reap(stale_after: str = typer.Option("5m", "--stale-after",
+                                         help="Heartbeat age that counts as dead (90s, 5m, 1h)."),
+         yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+         as_json: bool = Json) -> None:
+    """Mark KILLED the RUNNING runs whose process died (this host) or whose heartbeat is too old."""
+    from .store import parse_duration
+
+    seconds = parse_duration(stale_after, "--stale-after")
+    t = tracker()
+    planned = t.reap_runs(seconds, dry_run=True)
+    if planned:
+        confirm(f"Mark {len(planned)} stale runs KILLED ({', '.join(short(r) for r in planned[:5])})?", yes)
+    reaped = t.reap_runs(seconds) if planned else []
+    if as_json:
+        return print_json(reaped)
+    console.print(f"Marked {len(reaped)} runs KILLED." + "".join(f"\n  {short(r)}" for r in reaped))

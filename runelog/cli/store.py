@@ -15,10 +15,10 @@ _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhd]?)$")
 _SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-def parse_duration(text: str) -> float:
+def parse_duration(text: str, option: str = "--grace") -> float:
     match = _DURATION.match(text.strip())
     if not match:
-        raise typer.BadParameter(f"'{text}' is not a duration like 90s, 30m, 1h or 2d", param_hint="--grace")
+        raise typer.BadParameter(f"'{text}' is not a duration like 90s, 30m, 1h or 2d", param_hint=option)
     return float(match.group(1)) * _SECONDS[match.group(2)]
 
 

@@ -3,9 +3,6 @@
 import hashlib
 import shutil
 import sqlite3
-import subprocess
-import sys
-import textwrap
 import threading
 import time
 from pathlib import Path
@@ -13,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from runelog import db, exceptions, get_tracker
+
+from ..test_migrations import differences
 
 
 
@@ -56,35 +55,6 @@ def test_foreign_keys_are_enforced(tracker):
             from runelog import runs
 
             runs.write_params(s, "0" * 32, {"a": "1"})
-
-
-OPEN_SCRIPT = textwrap.dedent("""
-    import sys, time
-    from runelog import get_tracker
-    start = float(sys.argv[2])
-    while time.time() < start:
-        time.sleep(0.001)
-    tracker = get_tracker(sys.argv[1])
-    with tracker.start_run(experiment_name="shared", log_code=False):
-        for i in range(50):
-            tracker.log_metric("m", float(i))
-""")
-
-
-def test_four_processes_opening_a_new_store_at_once_get_one_schema(tmp_path):
-    script = tmp_path / "open.py"
-    script.write_text(OPEN_SCRIPT)
-    start = time.time() + 2.0
-    procs = [subprocess.Popen([sys.executable, str(script), str(tmp_path / "s"), str(start)],
-                              stderr=subprocess.PIPE, text=True) for _ in range(4)]
-    errors = [p.communicate(timeout=120)[1] for p in procs]
-    assert [p.returncode for p in procs] == [0, 0, 0, 0], errors
-    conn = sqlite3.connect(db_file(tmp_path / "s"))
-    assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [(db.HEAD_REVISION,)]
-    assert conn.execute("SELECT count(*) FROM experiments WHERE name = 'shared'").fetchone() == (1,)
-    assert conn.execute("SELECT count(*), count(DISTINCT run_id) FROM metrics").fetchone() == (200, 4)
-    assert conn.execute("SELECT DISTINCT status FROM runs").fetchall() == [("FINISHED",)]
-    conn.close()
 
 
 def test_a_file_that_is_not_sqlite_is_refused_and_left_alone(tmp_path):
@@ -222,3 +192,50 @@ def test_runelog_db_upgrade_command_path(tmp_path, newer_runelog):
     before, after = db.upgrade_store(location)
     assert after == "9002" and before != after
     assert db.schema_status(location) == ("9002", "9002")
+
+
+
+REPRESENTATIVE_ROWS = [
+    "INSERT INTO experiments (id, name, created_at) VALUES (7, 'exp', '2026-01-01 00:00:00')",
+    "INSERT INTO runs (id, experiment_id, name, status, start_time, end_time) VALUES "
+    "('aaaaaaaa' || hex(zeroblob(12)), 7, 'up', 'FINISHED', '2026-01-01 00:00:00', '2026-01-01 00:01:00')",
+    "INSERT INTO runs (id, experiment_id, status, start_time) VALUES ('bbbbbbbb' || hex(zeroblob(12)), 7, 'FINISHED', '2026-01-02 00:00:00')",
+    "INSERT INTO params (run_id, key, value) VALUES ('aaaaaaaa' || hex(zeroblob(12)), 'lr', '0.5')",
+    "INSERT INTO tags (run_id, key, value) VALUES ('aaaaaaaa' || hex(zeroblob(12)), 'latest_feature_set', 'true')",
+    "INSERT INTO metrics (run_id, key, value, step, timestamp) VALUES ('aaaaaaaa' || hex(zeroblob(12)), 'acc', 0.5, 0, 1.0), "
+    "('aaaaaaaa' || hex(zeroblob(12)), 'acc', 0.7, 1, 2.0)",
+    "INSERT INTO artifacts (run_id, name, sha256, size, created_at) VALUES "
+    "('aaaaaaaa' || hex(zeroblob(12)), 'f.parquet', '" + "ab" * 32 + "', 10, '2026-01-01 00:00:00')",
+    "INSERT INTO dataset_fingerprints (run_id, name, kind, filename, path, size, sha256, created_at) VALUES "
+    "('aaaaaaaa' || hex(zeroblob(12)), 'features', 'file', 'f.parquet', '/x/f.parquet', 10, '" + "ab" * 32 + "', '2026-01-01 00:00:00')",
+    "INSERT INTO input_links (run_id, name, source_run_id, artifact_name, sha256, created_at) VALUES "
+    "('bbbbbbbb' || hex(zeroblob(12)), 'feature_set', 'aaaaaaaa' || hex(zeroblob(12)), 'f.parquet', '" + "ab" * 32 + "', '2026-01-02 00:00:00')",
+    "INSERT INTO registered_models (id, name, created_at) VALUES (1, 'm', '2026-01-02 00:00:00')",
+    "INSERT INTO model_versions (model_id, version, run_id, artifact_name, sha256, tags, created_at) VALUES "
+    "(1, 1, 'bbbbbbbb' || hex(zeroblob(12)), 'model.joblib', '" + "cd" * 32 + "', '{}', '2026-01-02 00:00:00')",
+]
+
+TABLES = ["experiments", "runs", "params", "tags", "metrics", "artifacts", "dataset_fingerprints",
+          "input_links", "registered_models", "model_versions"]
+
+
+@pytest.mark.parametrize("revision", [r for r, *_ in db.history()])
+def test_data_survives_upgrading_from_every_revision(tmp_path, revision):
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    db.upgrade(engine, revision)
+    engine.dispose()
+    conn = sqlite3.connect(tmp_path / "old.db")
+    with conn:
+        for statement in REPRESENTATIVE_ROWS:
+            conn.execute(statement)
+    before = {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for t in TABLES}
+    conn.close()
+
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    db.upgrade(engine, "head")
+    assert differences(engine) == []
+    engine.dispose()
+    conn = sqlite3.connect(tmp_path / "old.db")
+    assert {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for t in TABLES} == before
+    assert conn.execute("SELECT tags FROM run_summary WHERE run_name = 'up'").fetchone() == ('{"latest_feature_set":true}',)
+    conn.close()

@@ -1,0 +1,109 @@
+"""Knowing whether a RUNNING run is still alive: heartbeats, SIGTERM, and dead processes.
+
+A run records its host and pid, and a heartbeat time that a background thread
+refreshes while the run is open. A process that dies without closing its run
+(SIGKILL, power loss) leaves it RUNNING; such a run is *stale* when its process
+is gone from this host or its heartbeat is older than a limit, and
+`reap_runs` marks it KILLED.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import threading
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import Engine, select, update
+from sqlalchemy.orm import Session
+
+from . import db, exceptions
+from .models import Run
+
+HEARTBEAT_SECONDS = 30.0
+STALE_AFTER_SECONDS = 300.0
+
+
+def beat(session: Session, run_id: str) -> None:
+    session.execute(update(Run).where(Run.id == run_id).values(heartbeat_at=datetime.now(timezone.utc)))
+
+
+class Heartbeat:
+    """Refresh a run's heartbeat every `interval` seconds until stopped."""
+
+    def __init__(self, engine: Engine, run_id: str, interval: float = HEARTBEAT_SECONDS):
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, args=(engine, run_id, interval),
+                                        name=f"runelog-heartbeat-{run_id[:8]}", daemon=True)
+        self._thread.start()
+
+    def _beat(self, engine: Engine, run_id: str, interval: float) -> None:
+        while not self._stop.wait(interval):
+            with contextlib.suppress(Exception):  # a busy moment is fine; the next beat will do
+                with db.write_session(engine) as session:
+                    beat(session, run_id)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+def _raise_terminated(signum, frame):
+    raise exceptions.RunTerminated(signum)
+
+
+@contextlib.contextmanager
+def sigterm_ends_run() -> Iterator[None]:
+    """While a run is open, SIGTERM unwinds it (recorded KILLED) instead of killing the process.
+
+    Only the main thread can own signal handlers; elsewhere this does nothing.
+    The previous handler is restored afterwards.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def process_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def is_stale(run: Run, stale_after: float = STALE_AFTER_SECONDS, now: datetime | None = None) -> bool:
+    """A RUNNING run whose process is gone from this host, or whose heartbeat is too old."""
+    if run.status != "RUNNING":
+        return False
+    if run.host == socket.gethostname() and not process_alive(run.pid):
+        return True
+    last = run.heartbeat_at or run.start_time
+    now = now or datetime.now(timezone.utc)
+    return last is None or now - last > timedelta(seconds=stale_after)
+
+
+def reap(session: Session, stale_after: float = STALE_AFTER_SECONDS, exclude: set[str] = frozenset(),
+         dry_run: bool = False) -> list[str]:
+    """Mark stale RUNNING runs KILLED (ended at their last heartbeat); return their ids."""
+    now = datetime.now(timezone.utc)
+    running = session.execute(select(Run).where(Run.status == "RUNNING")).scalars().all()
+    stale = [run for run in running if run.id not in exclude and is_stale(run, stale_after, now)]
+    for run in [] if dry_run else stale:
+        gone = run.host == socket.gethostname() and not process_alive(run.pid)
+        reason = f"process {run.pid} is gone" if gone else f"no heartbeat since {run.heartbeat_at}"
+        session.execute(update(Run).where(Run.id == run.id, Run.status == "RUNNING").values(
+            status="KILLED", end_time=run.heartbeat_at or run.start_time, error=f"reaped: {reason}"))
+    return [run.id for run in stale]
