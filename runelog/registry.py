@@ -22,10 +22,10 @@ def register(session: Session, run_id: str, artifact_name: str, model_name: str,
     now = datetime.now(timezone.utc)
     db.upsert(session, RegisteredModel.__table__, [{"name": model_name, "created_at": now}],
               keys=["name"], update=[])
+    # Lock the model's row so concurrent registrations take turns (a no-op on SQLite,
+    # where BEGIN IMMEDIATE already serialises writers); the next version is then safe.
     model_id = session.execute(
-        select(RegisteredModel.id).where(RegisteredModel.name == model_name)).scalar_one()
-    # Safe without a race: write transactions are serialised (BEGIN IMMEDIATE on SQLite),
-    # and the unique (model_id, version) constraint guards the server case.
+        select(RegisteredModel.id).where(RegisteredModel.name == model_name).with_for_update()).scalar_one()
     version = (session.execute(
         select(func.max(ModelVersion.version)).where(ModelVersion.model_id == model_id)).scalar() or 0) + 1
     session.execute(insert(ModelVersion).values(

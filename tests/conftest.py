@@ -1,16 +1,28 @@
-"""Shared fixtures: every test gets a real store in its own temporary folder."""
+"""Shared fixtures: every test gets a real store of its own.
+
+`tracker` runs each API test twice: on a SQLite store in a temp folder, and on
+a fresh PostgreSQL database (copied from a migrated template) with blobs in a
+temp folder. The PostgreSQL half needs RUNELOG_TEST_DATABASE_URL (a URL to an
+existing database the test user may create databases from); without it those
+tests are skipped, and in CI (CI=true) an unreachable server fails the run.
+"""
 
 from __future__ import annotations
 
-import sqlite3
-import sys
+import os
+import re
+import uuid
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
-from runelog import get_tracker
+from runelog import db, get_tracker
 
 REPO = Path(__file__).resolve().parent.parent
+PG_URL = os.environ.get("RUNELOG_TEST_DATABASE_URL")
+IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
 @pytest.fixture(autouse=True)
@@ -21,27 +33,88 @@ def _isolated(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
 
 
+# ------------------------------------------------------------ PostgreSQL databases for tests
+
+
+class PostgresDatabases:
+    """Creates throwaway databases on the test server, each a copy of one migrated template."""
+
+    def __init__(self, url: str):
+        self.url = make_url(url)
+        self.admin = create_engine(self.url, isolation_level="AUTOCOMMIT")
+        self.template = f"runelog_template_{uuid.uuid4().hex[:8]}"
+        self.create(self.template, template=None)
+        db.upgrade_store(db.locate(database_url=self.url_for(self.template)))
+
+    def url_for(self, name: str) -> str:
+        return self.url.set(database=name).render_as_string(hide_password=False)
+
+    def create(self, name: str, template: str | None = "default") -> str:
+        clause = f" TEMPLATE {self.template}" if template == "default" else ""
+        with self.admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"{clause}'))
+        return self.url_for(name)
+
+    def drop(self, name: str) -> None:
+        with self.admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    def close(self) -> None:
+        self.drop(self.template)
+        self.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    if not PG_URL:
+        pytest.skip("PostgreSQL tests skipped: set RUNELOG_TEST_DATABASE_URL "
+                    "(e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test) to run them")
+    try:
+        databases = PostgresDatabases(PG_URL)
+    except Exception as exc:  # an unreachable server
+        if IN_CI:
+            pytest.fail(f"RUNELOG_TEST_DATABASE_URL is set but the server cannot be used: {exc}")
+        pytest.skip(f"PostgreSQL tests skipped: cannot use {PG_URL}: {exc}")
+    yield databases
+    databases.close()
+
+
 @pytest.fixture
-def tracker(tmp_path):
-    t = get_tracker(str(tmp_path / "store"))
+def pg_database(postgres):
+    """A fresh migrated PostgreSQL database for one test; dropped afterwards."""
+    name = f"runelog_test_{uuid.uuid4().hex[:12]}"
+    url = postgres.create(name)
+    yield url
+    postgres.drop(name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_options(request, tmp_path):
+    """get_tracker() keyword arguments for a fresh store on each backend."""
+    if request.param == "sqlite":
+        return {"path": str(tmp_path / "store")}
+    url = request.getfixturevalue("pg_database")
+    return {"database_url": url, "artifact_root": str(tmp_path / "shared-blobs")}
+
+
+@pytest.fixture
+def tracker(store_options):
+    t = get_tracker(**store_options)
     yield t
     t.close()
 
 
 @pytest.fixture
-def sql(tmp_path):
-    """Plain sqlite3 on the tracker's database, as a user would query it."""
-    connections = []
+def sql(tracker):
+    """Plain SQL on the tracker's database, as a user would run it; `?` marks parameters."""
+    engine = create_engine(tracker.location.database_url)
 
     def query(statement: str, params=()):
-        conn = sqlite3.connect(tmp_path / "store" / ".runelog" / "runelog.db")
-        connections.append(conn)
-        return conn.execute(statement, params).fetchall()
+        names = iter(range(len(params)))
+        bound = re.sub(r"\?", lambda _: f":p{next(names)}", statement)
+        with engine.begin() as conn:
+            result = conn.execute(text(bound), {f"p{i}": v for i, v in enumerate(params)})
+            return [tuple(row) for row in result] if result.returns_rows else []
 
     yield query
-    for conn in connections:
-        conn.close()
-
-
-def python() -> str:
-    return sys.executable
+    engine.dispose()

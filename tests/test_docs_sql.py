@@ -2,9 +2,9 @@
 
 import hashlib
 import re
-import sqlite3
 
 import pytest
+from sqlalchemy import create_engine, inspect, text
 
 from .conftest import REPO
 
@@ -50,8 +50,12 @@ def store(tracker, tmp_path):
 
 
 def run(tracker, query, **params):
-    with sqlite3.connect(tracker.location.sqlite_path) as conn:
-        return conn.execute(query, params).fetchall()
+    engine = create_engine(tracker.location.database_url)
+    try:
+        with engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(text(query), params)]
+    finally:
+        engine.dispose()
 
 
 def test_every_recipe_returns_the_rows_it_describes(tracker, store):
@@ -86,9 +90,13 @@ def test_the_demo_query_file_is_the_documented_recipe():
 
 
 def test_every_table_view_and_column_is_documented(tracker):
-    objects = run(tracker, "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'")
-    for (name,) in objects:
+    engine = create_engine(tracker.location.database_url)
+    inspector = inspect(engine)
+    names = inspector.get_table_names() + inspector.get_view_names()
+    assert {"runs", "run_summary"} <= set(names)
+    for name in names:
         row = next((line for line in DOC.splitlines() if line.startswith(f"| `{name}` |")), None)
         assert row is not None, f"{name} is not described in docs/sql.md"
-        for column in run(tracker, f"PRAGMA table_info({name})"):
-            assert f"`{column[1]}`" in row, f"{name}.{column[1]} is not described in docs/sql.md"
+        for column in inspector.get_columns(name):
+            assert f"`{column['name']}`" in row, f"{name}.{column['name']} is not described in docs/sql.md"
+    engine.dispose()

@@ -1,7 +1,7 @@
 """Lineage queries: multi-hop, diamonds, cycles, and the questions asked of exact bytes."""
 
 import hashlib
-import sqlite3
+import json
 
 import pytest
 
@@ -45,15 +45,13 @@ def test_a_diamond_lists_each_edge_once(tracker):
     assert len({(e["via_run_id"], e["run_id"]) for e in down}) == len(down)
 
 
-def test_cycles_end(tracker):
+def test_cycles_end(tracker, sql):
     a = new_run(tracker)
     b = new_run(tracker, inputs=[("in", a, None)])
     with tracker.start_run(log_code=False) as selfish:
         tracker.log_input_run("me", selfish)  # a run may name itself; the walk must still end
     # A cycle can also be written by hand: a -> b -> a.
-    with sqlite3.connect(tracker.location.sqlite_path) as conn:
-        conn.execute("INSERT INTO input_links (run_id, name, source_run_id, created_at) VALUES (?, 'loop', ?, '2026-01-01')",
-                     (a, b))
+    sql("INSERT INTO input_links (run_id, name, source_run_id, created_at) VALUES (?, 'loop', ?, '2026-01-01')", (a, b))
     assert [(e["run_id"], e["depth"]) for e in tracker.get_lineage(b)] == [(a, 1), (b, 2)]
     assert [(e["run_id"], e["depth"]) for e in tracker.get_lineage(selfish)] == [(selfish, 1)]
 
@@ -118,10 +116,12 @@ def test_views_answer_common_questions(tracker, sql):
         tracker.log_metric("acc", 0.5)
         tracker.log_metric("acc", 0.9)
         tracker.log_metric("loss", float("nan"))
-    assert sql("SELECT experiment_name, run_name, status, tags FROM run_summary WHERE run_id = ?", (run_id,)) == [
-        ("exp", "r1", "FINISHED", '{"latest_feature_set":true,"team":"core"}')]
+    ((experiment, name, status, tags),) = sql(
+        "SELECT experiment_name, run_name, status, tags FROM run_summary WHERE run_id = ?", (run_id,))
+    assert (experiment, name, status, json.loads(tags)) == ("exp", "r1", "FINISHED",
+                                                           {"latest_feature_set": True, "team": "core"})
     assert sql("SELECT key, value, step FROM latest_metrics WHERE run_id = ? ORDER BY key", (run_id,)) == [
         ("acc", 0.9, 1), ("loss", None, 0)]
     with tracker.start_run(log_code=False) as untagged:
         pass
-    assert sql("SELECT tags FROM run_summary WHERE run_id = ?", (untagged,)) == [("{}",)]
+    assert [json.loads(t) for (t,) in sql("SELECT tags FROM run_summary WHERE run_id = ?", (untagged,))] == [{}]

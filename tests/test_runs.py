@@ -210,7 +210,7 @@ def test_keyboard_interrupt_marks_killed(tracker):
     assert tracker.get_run(run_id)["status"] == "KILLED"
 
 
-def test_run_id_prefixes_resolve_and_ambiguity_is_an_error(tracker):
+def test_run_id_prefixes_resolve_and_ambiguity_is_an_error(tracker, sql):
     with tracker.start_run() as run_id:
         tracker.log_metric("m", 1.0)
     assert tracker.get_run(run_id[:6])["run_id"] == run_id
@@ -221,14 +221,9 @@ def test_run_id_prefixes_resolve_and_ambiguity_is_an_error(tracker):
         tracker.list_artifacts("../../etc")
 
     # Two runs sharing a prefix, written the way a user could with plain SQL.
-    import sqlite3
-
-    db = sqlite3.connect(tracker.location.sqlite_path)
-    with db:
-        for suffix in ("0", "1"):
-            db.execute("INSERT INTO runs (id, experiment_id, status, start_time) VALUES (?, 0, 'FINISHED', '2026-01-01')",
-                       ("abcdef" + suffix * 26,))
-    db.close()
+    for suffix in ("0", "1"):
+        sql("INSERT INTO runs (id, experiment_id, status, start_time) VALUES (?, 0, 'FINISHED', '2026-01-01')",
+            ("abcdef" + suffix * 26,))
     with pytest.raises(exceptions.AmbiguousRunId, match="abcdef"):
         tracker.get_run("abcdef")
     assert tracker.get_run("abcdef0")["run_id"] == "abcdef" + "0" * 26
