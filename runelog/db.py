@@ -153,10 +153,16 @@ def locate(path: str | os.PathLike | None = None, database_url: str | None = Non
     return StoreLocation(url, blob_dir, tmp_dir, local_home)
 
 
-def open_database(location: StoreLocation) -> Engine:
-    """Return an engine for a database at HEAD_REVISION, creating or upgrading a local store."""
+def open_database(location: StoreLocation, read_only: bool = False) -> Engine:
+    """Return an engine for a database at HEAD_REVISION, creating or upgrading a local store.
+
+    `read_only` never creates or migrates anything: a missing store raises
+    StoreNotFound and an outdated one SchemaOutdated.
+    """
     sqlite_path = location.sqlite_path
     if sqlite_path is not None:
+        if read_only and not sqlite_path.is_file():
+            raise exceptions.StoreNotFound(str(sqlite_path))
         sqlite_path.parent.mkdir(parents=True, exist_ok=True)
         if sqlite_path.exists():
             _check_sqlite_file(sqlite_path)
@@ -165,7 +171,7 @@ def open_database(location: StoreLocation) -> Engine:
         revision = current_revision(engine)
         if revision == HEAD_REVISION:
             return engine
-        if sqlite_path is None:
+        if sqlite_path is None or read_only:
             _refuse_server_database(engine, revision)
         with _file_lock(sqlite_path.with_name(sqlite_path.name + ".lock")):
             _bring_sqlite_to_head(engine, sqlite_path)

@@ -310,3 +310,26 @@ class RunTerminated(SystemExit):
     def __init__(self, signum: int):
         super().__init__(128 + signum)
         self.signum = signum
+
+
+class LegacyStoreNotFound(RunelogException):
+    def __init__(self, path: str):
+        self.path = path
+        super().__init__(
+            f"No runelog 0.2.0 store at '{path}': it has neither a .mlruns nor a .registry folder. "
+            "Give the folder runelog 0.2.0 was pointed at (the one holding .mlruns/)."
+        )
+
+
+class StoreNotFound(RunelogException):
+    def __init__(self, path: str):
+        self.path = path
+        super().__init__(
+            f"There is no runelog store at '{path}' yet. Log a run there first, "
+            "or point runelog at the folder that holds .runelog/ (--store or RUNELOG_HOME)."
+        )
+
+
+class ReadOnlyStore(RunelogException):
+    def __init__(self):
+        super().__init__("This tracker was opened read-only; open it with get_tracker(...) to log or change runs.")

@@ -21,8 +21,8 @@ RUN_ORDER_COLUMNS = {
 }
 
 
-def latest_metric_rows(run_filter):
-    """(run_id, key, value) of the highest step of each metric of the runs selected (ids or a subquery)."""
+def latest_metric_rows(run_filter, key: str | None = None):
+    """(run_id, key, value) of the highest step of each metric (or of `key`) of the runs selected."""
     ranked = (
         select(
             Metric.run_id, Metric.key, Metric.value,
@@ -31,7 +31,7 @@ def latest_metric_rows(run_filter):
                 order_by=(Metric.step.desc(), Metric.id.desc()),
             ).label("rank"),
         )
-        .where(Metric.run_id.in_(run_filter))
+        .where(Metric.run_id.in_(run_filter), *([Metric.key == key] if key is not None else []))
         .subquery()
     )
     return select(ranked.c.run_id, ranked.c.key, ranked.c.value).where(ranked.c.rank == 1)
@@ -226,3 +226,39 @@ def metric_summary(session: Session, run_id: str) -> list[dict[str, Any]]:
         select(ranked.c.key, ranked.c.value, ranked.c.step, ranked.c.points)
         .where(ranked.c.rank == 1).order_by(ranked.c.key)).all()
     return [{"key": k, "value": codec.metric_from_db(v), "step": s, "count": n} for k, v, s, n in rows]
+
+
+def experiment_overview(session: Session, metric: str | None = None,
+                        lower_is_better: bool = False) -> list[dict[str, Any]]:
+    """Per experiment: run counts by status, last run time, and the best latest value of `metric`."""
+    experiments = session.execute(select(Experiment.id, Experiment.name).order_by(Experiment.id)).all()
+    counts: dict[int, dict[str, int]] = {}
+    last: dict[int, Any] = {}
+    for experiment_id, status, n, newest in session.execute(
+            select(Run.experiment_id, Run.status, func.count(), func.max(Run.start_time))
+            .group_by(Run.experiment_id, Run.status)):
+        counts.setdefault(experiment_id, {})[status] = n
+        last[experiment_id] = max(filter(None, [last.get(experiment_id), newest]), default=None)
+    best: dict[int, tuple[float, str]] = {}
+    if metric:
+        latest = latest_metric_rows(select(Run.id), key=metric).subquery()
+        for experiment_id, run_id, value in session.execute(
+                select(Run.experiment_id, Run.id, latest.c.value).join(latest, latest.c.run_id == Run.id)):
+            if value is None:
+                continue
+            current = best.get(experiment_id)
+            if current is None or (value < current[0] if lower_is_better else value > current[0]):
+                best[experiment_id] = (value, run_id)
+    return [{"experiment_id": str(i), "name": name, "num_runs": sum(counts.get(i, {}).values()),
+             "status_counts": counts.get(i, {}), "last_run": runs.iso(last.get(i)),
+             "best_value": best[i][0] if i in best else None, "best_run_id": best[i][1] if i in best else None}
+            for i, name in experiments]
+
+
+def metric_keys(session: Session, experiment: Any | None = None) -> list[str]:
+    """The metric keys logged in an experiment (or anywhere), sorted."""
+    stmt = select(Metric.key).distinct().order_by(Metric.key)
+    if experiment is not None:
+        found = runs.resolve_experiment(session, experiment)
+        stmt = stmt.where(Metric.run_id.in_(select(Run.id).where(Run.experiment_id == found.id)))
+    return list(session.execute(stmt).scalars())

@@ -37,14 +37,17 @@ class RuneLog:
         metric_buffer: metric points held in memory before a write; 0 writes each at once.
         flush_interval: seconds after which waiting metric points are written regardless.
         heartbeat_interval: seconds between refreshes of an open run's heartbeat.
+        read_only: never create, migrate or write (for viewers such as the UI).
     """
 
     def __init__(self, path: str | os.PathLike | None = None, *, database_url: str | None = None,
                  artifact_root: str | os.PathLike | None = None, metric_buffer: int = 1000,
-                 flush_interval: float = 1.0, heartbeat_interval: float = liveness.HEARTBEAT_SECONDS):
+                 flush_interval: float = 1.0, heartbeat_interval: float = liveness.HEARTBEAT_SECONDS,
+                 read_only: bool = False):
         self.location = db.locate(path, database_url, artifact_root)
         self.root_path = str(Path(path if path is not None else os.environ.get("RUNELOG_HOME", ".")).resolve())
-        self._engine = db.open_database(self.location)
+        self._engine = db.open_database(self.location, read_only=read_only)
+        self.read_only = read_only
         self._blobs = BlobStore(self.location.blob_dir, self.location.tmp_dir)
         self._metric_buffer_size = metric_buffer
         self._flush_interval = flush_interval
@@ -60,6 +63,8 @@ class RuneLog:
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[Session]:
+        if self.read_only:
+            raise exceptions.ReadOnlyStore()
         with db.write_session(self._engine) as session:
             yield session
 
@@ -267,6 +272,16 @@ class RuneLog:
         with self._read() as s:
             return results.run_table(s, experiment, tags=tags, status=status, sort_by=sort_by,
                                      descending=descending, limit=limit)
+
+    def experiment_overview(self, metric: str | None = None, lower_is_better: bool = False) -> list[dict]:
+        """Every experiment with run counts by status, last run time, and its best value of `metric`."""
+        with self._read() as s:
+            return results.experiment_overview(s, metric, lower_is_better)
+
+    def list_metric_keys(self, experiment: str | None = None) -> list[str]:
+        """Metric keys logged in an experiment (or in the whole store)."""
+        with self._read() as s:
+            return results.metric_keys(s, experiment)
 
     def get_metric_summary(self, run_id: str) -> list[dict]:
         """Each metric of a run: latest value, its step, and the number of points."""
@@ -539,3 +554,23 @@ class RuneLog:
         with self._read() as s:
             refs = maintenance.blob_references(s, None if run_id is None else runs.resolve_run_id(s, run_id))
         return maintenance.verify(self._blobs, refs, on_blob)
+
+    def import_legacy(self, root: str | os.PathLike, dry_run: bool = False,
+                      progress: Callable[[int, int], None] | None = None):
+        """Bring a runelog 0.2.0 store (`root/.mlruns`, `root/.registry`) into this one.
+
+        Experiments, runs, params, metrics, tags, artifacts, git and environment
+        records, dataset fingerprints, DVC inputs, lineage links and registered
+        models come in; the source is only read. What is already here is
+        skipped, so running it again imports only runs that are new. A file that
+        cannot be used is reported with its path and the rest goes on
+        (`report.ok` is False). `dry_run` reports what would be imported;
+        `progress(done, total)` is called as runs and model versions are done.
+        Returns a `runelog.legacy.ImportReport`.
+
+            report = tracker.import_legacy("path/to/old/project")
+            print(report.imported, report.skipped, report.failed)
+        """
+        from . import legacy
+
+        return legacy.import_store(root, self._blobs, self._write, self._read, dry_run, progress)

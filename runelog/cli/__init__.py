@@ -10,9 +10,11 @@ from __future__ import annotations
 from typing import Optional
 
 import typer
+from rich.markup import escape
 
 from .. import exceptions
-from . import examples, experiments, query, registry, runs, schema, store, sweeps
+from . import examples, experiments, query, registry, runs, schema, store, sweeps, ui
+from . import legacy
 from .common import console, errors, state
 
 
@@ -26,7 +28,7 @@ class _Group(typer.core.TyperGroup):
         except exceptions.RunelogException as exc:
             if state.debug:
                 raise
-            errors.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            errors.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
 
 
@@ -42,6 +44,8 @@ app.command("lineage")(query.lineage)
 app.command("verify")(store.verify)
 app.command("gc")(store.gc)
 app.command("sweep")(sweeps.sweep)
+app.command("ui")(ui.ui)
+app.command("import-legacy")(legacy.import_legacy)
 
 
 def _version(value: bool) -> None:

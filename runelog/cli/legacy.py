@@ -1,0 +1,66 @@
+"""`runelog import-legacy ROOT [--dry-run] [--json]`: bring a runelog 0.2.0 store across."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from ..progress import bar
+from .common import console, print_json, tracker
+
+KINDS = ("experiment", "run", "model version")
+
+
+@contextlib.contextmanager
+def _progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
+    """A `progress(done, total)` callback drawing a rich bar, opened once the total is known."""
+    with contextlib.ExitStack() as stack:
+        shown = {"advance": None, "done": 0}
+
+        def progress(done: int, total: int) -> None:
+            if shown["advance"] is None:
+                shown["advance"] = stack.enter_context(bar(total, description))
+            shown["advance"](done - shown["done"])
+            shown["done"] = done
+
+        yield progress
+
+
+def import_legacy(
+    root: Path = typer.Argument(..., help="The folder runelog 0.2.0 used: the one holding .mlruns/ and .registry/."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Only report what would be imported."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report (every item) as JSON."),
+) -> None:
+    """Import a runelog 0.2.0 store into this one; the source is only read. Exit 1 if anything failed."""
+    t = tracker()
+    with _progress_bar("importing" if not dry_run else "checking") as progress:
+        report = t.import_legacy(root, dry_run=dry_run, progress=progress)
+    if as_json:
+        print_json(report.as_dict())
+    else:
+        _render(report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _render(report) -> None:
+    counts = report.counts()
+    verb = "would import" if report.dry_run else "imported"
+    table = Table("", verb, "already here", title=f"runelog 0.2.0 store {report.root}")
+    for kind in KINDS:
+        found = counts.get(kind, {})
+        table.add_row(f"{kind}s", str(found.get("imported", 0)), str(found.get("skipped", 0)))
+    console.print(table)
+    for item in report.items:
+        if item.outcome == "failed":
+            console.print(f"[red]failed[/] {item.path}: {item.message}", highlight=False, soft_wrap=True)
+        elif item.outcome == "note":
+            console.print(f"[yellow]note[/] {item.path}: {item.message}", highlight=False, soft_wrap=True)
+    done = "Dry run: nothing was changed." if report.dry_run else "Done."
+    imported = "to import" if report.dry_run else "imported"
+    failed = f" [red]{report.failed} failed[/] (listed above)." if report.failed else ""
+    console.print(f"{done} {report.imported} {imported}, {report.skipped} already here.{failed}", highlight=False)

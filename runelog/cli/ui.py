@@ -1,0 +1,38 @@
+"""`runelog ui`: serve the Streamlit UI for the selected store."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import typer
+
+from .. import exceptions
+from .common import console, state
+
+
+def ui(port: int = typer.Option(8501, "--port", min=1, max=65535, help="Port to serve on."),
+       address: str = typer.Option("127.0.0.1", "--address", help="Interface to listen on.")) -> None:
+    """Open the web UI: experiments, runs, a run's lineage, the registry (needs the `ui` extra)."""
+    try:
+        import streamlit  # noqa: F401
+    except ImportError:
+        raise exceptions.RunelogException(
+            "The UI needs Streamlit, which the `ui` extra installs: pip install \"runelog[ui]\"") from None
+    from ..ui import __file__ as ui_package
+
+    env = dict(os.environ)
+    if state.store:
+        env["RUNELOG_HOME"] = str(Path(state.store).resolve())
+    if state.database_url:
+        env["RUNELOG_DATABASE_URL"] = state.database_url
+    app = Path(ui_package).with_name("app.py")
+    console.print(f"runelog UI on http://{address}:{port} (Ctrl-C to stop)")
+    command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port),
+               "--server.address", address, "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    try:
+        raise typer.Exit(subprocess.run(command, env=env).returncode)
+    except KeyboardInterrupt:
+        raise typer.Exit(0) from None
