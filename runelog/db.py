@@ -10,6 +10,7 @@ that processes opening it at the same moment do not race.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session
 
@@ -91,23 +92,26 @@ def read_session(engine: Engine) -> Iterator[Session]:
         yield session
 
 
-def upsert(session: Session, table, rows: list[dict], keys: list[str], update: list[str]) -> None:
+def upsert(executor: Session | Connection, table, rows: list[dict], keys: list[str], update: list[str]) -> None:
     """INSERT ... ON CONFLICT (keys) DO UPDATE, for SQLite and PostgreSQL alike."""
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
+    bind = executor.get_bind() if isinstance(executor, Session) else executor
+    executor.execute(_upsert_statement(bind.dialect.name, table, tuple(keys), tuple(update)), rows)
+
+
+@functools.lru_cache(maxsize=64)
+def _upsert_statement(dialect: str, table, keys: tuple[str, ...], update: tuple[str, ...]):
+    # Built once per shape: constructing `excluded` costs more than running the statement.
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
     stmt = insert(table)
     if update:
-        stmt = stmt.on_conflict_do_update(
-            index_elements=keys, set_={col: stmt.excluded[col] for col in update}
-        )
-    else:
-        stmt = stmt.on_conflict_do_nothing(index_elements=keys)
-    session.execute(stmt, rows)
+        return stmt.on_conflict_do_update(index_elements=list(keys),
+                                          set_={col: stmt.excluded[col] for col in update})
+    return stmt.on_conflict_do_nothing(index_elements=list(keys))
 
 
 # ---------------------------------------------------------------- open-and-migrate

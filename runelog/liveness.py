@@ -21,6 +21,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from . import db, exceptions
+from .background import scheduler
 from .models import Run
 
 HEARTBEAT_SECONDS = 30.0
@@ -32,23 +33,25 @@ def beat(session: Session, run_id: str) -> None:
 
 
 class Heartbeat:
-    """Refresh a run's heartbeat every `interval` seconds until stopped."""
+    """Refresh a run's heartbeat every `interval` seconds until stopped (on the background scheduler)."""
 
     def __init__(self, engine: Engine, run_id: str, interval: float = HEARTBEAT_SECONDS):
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._beat, args=(engine, run_id, interval),
-                                        name=f"runelog-heartbeat-{run_id[:8]}", daemon=True)
-        self._thread.start()
+        self._engine, self._run_id, self._interval = engine, run_id, interval
+        self._stopped = False
+        scheduler.at(self, interval, self._beat)
 
-    def _beat(self, engine: Engine, run_id: str, interval: float) -> None:
-        while not self._stop.wait(interval):
-            with contextlib.suppress(Exception):  # a busy moment is fine; the next beat will do
-                with db.write_session(engine) as session:
-                    beat(session, run_id)
+    def _beat(self) -> None:
+        if self._stopped:
+            return
+        with contextlib.suppress(Exception):  # a busy moment is fine; the next beat will do
+            with db.write_session(self._engine) as session:
+                beat(session, self._run_id)
+        if not self._stopped:
+            scheduler.at(self, self._interval, self._beat)
 
     def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
+        self._stopped = True
+        scheduler.cancel(self)
 
 
 def _raise_terminated(signum, frame):

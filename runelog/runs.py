@@ -13,7 +13,7 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from . import codec, db, exceptions, liveness
@@ -71,7 +71,7 @@ def experiment_by_id(session: Session, experiment_id: Any) -> dict[str, str] | N
     return None if found is None else {"experiment_id": str(found.id), "name": found.name}
 
 
-def experiment_id_for(session: Session, experiment_name: str | None, experiment_id: Any) -> int:
+def experiment_id_for(session: Session | Connection, experiment_name: str | None, experiment_id: Any) -> int:
     """The experiment a new run goes into, created by name if needed (0.2.0's rules)."""
     if experiment_name:
         return get_or_create_experiment(session, experiment_name)
@@ -80,18 +80,18 @@ def experiment_id_for(session: Session, experiment_name: str | None, experiment_
         raise exceptions.InvalidExperimentId(key)
     if int(key) == db.DEFAULT_EXPERIMENT_ID:
         ensure_default_experiment(session)
-    elif session.get(Experiment, int(key)) is None:
+    elif session.execute(select(Experiment.id).where(Experiment.id == int(key))).first() is None:
         raise exceptions.ExperimentNotFound(key)
     return int(key)
 
 
-def ensure_default_experiment(session: Session) -> None:
+def ensure_default_experiment(session: Session | Connection) -> None:
     db.upsert(session, Experiment.__table__, [{
         "id": db.DEFAULT_EXPERIMENT_ID, "name": db.DEFAULT_EXPERIMENT_NAME,
         "created_at": datetime.now(timezone.utc)}], keys=["id"], update=[])
 
 
-def get_or_create_experiment(session: Session, name: str) -> int:
+def get_or_create_experiment(session: Session | Connection, name: str) -> int:
     """Id of the experiment called `name`; concurrent creators get the same one."""
     codec.check_key(name, "experiment name")
     db.upsert(session, Experiment.__table__, [{"name": name, "created_at": datetime.now(timezone.utc)}],
@@ -102,37 +102,43 @@ def get_or_create_experiment(session: Session, name: str) -> int:
 # ---------------------------------------------------------------- writing
 
 
-def create_run(session: Session, experiment_id: int, **columns: Any) -> str:
-    run_id = new_run_id()
+# Hot statements are built once: building them costs more than running them.
+_INSERT_RUN = insert(Run.__table__)
+_END_RUN = (update(Run.__table__).where(Run.__table__.c.id == bindparam("run"))
+            .values(status=bindparam("new_status"), end_time=bindparam("now"), heartbeat_at=bindparam("now"),
+                    error=bindparam("reason")))
+
+
+def create_run(executor: Session | Connection, run_id: str, experiment_id: int, **columns: Any) -> None:
     now = datetime.now(timezone.utc)
-    session.execute(insert(Run).values(
-        id=run_id, experiment_id=experiment_id, status="RUNNING",
-        start_time=now, heartbeat_at=now, **columns))
-    return run_id
+    executor.execute(_INSERT_RUN, {"id": run_id, "experiment_id": experiment_id, "status": "RUNNING",
+                                   "start_time": now, "heartbeat_at": now, **columns})
 
 
-def end_run(session: Session, run_id: str, status: str, error: str | None = None) -> None:
-    now = datetime.now(timezone.utc)
-    session.execute(update(Run).where(Run.id == run_id).values(
-        status=status, end_time=now, heartbeat_at=now, error=error))
+def end_run(executor: Session | Connection, run_id: str, status: str, error: str | None = None) -> None:
+    executor.execute(_END_RUN, {"run": run_id, "new_status": status, "now": datetime.now(timezone.utc),
+                                "reason": error})
 
 
-def write_params(session: Session, run_id: str, encoded: dict[str, str]) -> None:
+def write_params(session: Session | Connection, run_id: str, encoded: dict[str, str]) -> None:
     rows = [{"run_id": run_id, "key": k, "value": v} for k, v in encoded.items()]
     db.upsert(session, Param.__table__, rows, keys=["run_id", "key"], update=["value"])
 
 
-def write_tags(session: Session, run_id: str, encoded: dict[str, str], replace: bool = False) -> None:
+def write_tags(session: Session | Connection, run_id: str, encoded: dict[str, str], replace: bool = False) -> None:
     if replace:
         session.execute(delete(Tag).where(Tag.run_id == run_id))
     rows = [{"run_id": run_id, "key": k, "value": v} for k, v in encoded.items()]
     db.upsert(session, Tag.__table__, rows, keys=["run_id", "key"], update=["value"])
 
 
-def write_metrics(session: Session, rows: list[dict]) -> None:
+def write_metrics(executor: Session | Connection, rows: list[dict]) -> None:
     """Insert metric points with one executemany (rows: run_id, key, value, step, timestamp)."""
     if rows:
-        session.execute(insert(Metric.__table__), rows)
+        executor.execute(_INSERT_METRICS, rows)
+
+
+_INSERT_METRICS = insert(Metric.__table__)
 
 
 def write_artifact(session: Session, run_id: str, name: str, sha256: str, size: int) -> None:

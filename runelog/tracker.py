@@ -17,12 +17,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from . import (capture, codec, datasets, db, exceptions, lineage, liveness, maintenance, progress, registry,
                results, runs)
 from .blobs import BlobStore, CollectReport, check_digest, hash_file
-from .buffer import MetricBuffer
+from .run_writer import RunWriter
 
 log = logging.getLogger("runelog")
 
@@ -54,7 +55,8 @@ class RuneLog:
         self._heartbeat_interval = heartbeat_interval
         self._active_run_id: str | None = None
         self._active_experiment_id: str | None = None
-        self._buffer: MetricBuffer | None = None
+        self._buffer: RunWriter | None = None
+        self._experiment_ids: dict[str, int] = {}
 
     def __repr__(self) -> str:
         return f"RuneLog({self.location.database_url!r})"
@@ -114,6 +116,7 @@ class RuneLog:
                     f"Experiment '{experiment.name}' holds the active run {self._active_run_id}; "
                     "finish the run before deleting the experiment.")
             runs.delete_experiment(s, experiment)
+        self._experiment_ids.clear()
 
     def get_experiment_runs(self, experiment_id: str, sort_by: str | None = "timestamp",
                             ascending: bool = True) -> list[dict]:
@@ -138,18 +141,34 @@ class RuneLog:
         """
         if self._active_run_id:
             raise exceptions.RunAlreadyActive(self._active_run_id)
+        if self.read_only:
+            raise exceptions.ReadOnlyStore()
         if run_name is not None:
             codec.check_key(run_name, "run name")
         git = capture.git_state() if log_git_meta else capture.GitState()
         environment = capture.environment() if log_env else None
-        with self._write() as s:
-            experiment = runs.experiment_id_for(s, experiment_name, experiment_id)
-            run_id = runs.create_run(
-                s, experiment, name=run_name, host=capture.host(), pid=os.getpid(),
-                git_commit=git.commit, git_branch=git.branch, git_dirty=git.dirty,
-                environment=json.dumps(environment) if environment else None)
+        columns = dict(name=run_name, host=capture.host(), pid=os.getpid(), git_commit=git.commit,
+                       git_branch=git.branch, git_dirty=git.dirty,
+                       environment=json.dumps(environment) if environment else None)
+        run_id = runs.new_run_id()
+        writer = RunWriter(self._engine, run_id, self._metric_buffer_size, self._flush_interval)
+
+        def create(connection) -> int:
+            experiment = self._experiment_for(connection, experiment_name, experiment_id)
+            runs.create_run(connection, run_id, experiment, **columns)
+            return experiment
+
+        try:
+            try:
+                experiment = writer.write(create)
+            except IntegrityError:  # a remembered experiment was deleted meanwhile: look it up afresh
+                self._experiment_ids.clear()
+                experiment = writer.write(create)
+        except BaseException:
+            writer.close(None)
+            raise
         self._active_run_id, self._active_experiment_id = run_id, str(experiment)
-        self._buffer = MetricBuffer(self._engine, run_id, self._metric_buffer_size, self._flush_interval)
+        self._buffer = writer
         heartbeat = liveness.Heartbeat(self._engine, run_id, self._heartbeat_interval)
         status, error = "FINISHED", None
         try:
@@ -174,13 +193,22 @@ class RuneLog:
             raise
         finally:
             heartbeat.stop()
-            buffer, self._buffer = self._buffer, None
+            writer, self._buffer = self._buffer, None
             try:
-                buffer.close()
-            finally:
+                writer.close(lambda c: runs.end_run(c, run_id, status, error))
+            except Exception:  # the points could not be written; still record how the run ended
                 with self._write() as s:
                     runs.end_run(s, run_id, status, error)
+                raise
+            finally:
                 self._active_run_id = self._active_experiment_id = None
+
+    def _experiment_for(self, connection, experiment_name: str | None, experiment_id: Any) -> int:
+        """The experiment id for a new run; remembered, so a loop of runs asks the database once."""
+        key = experiment_name or f"#{experiment_id}"
+        if key not in self._experiment_ids:
+            self._experiment_ids[key] = runs.experiment_id_for(connection, experiment_name, experiment_id)
+        return self._experiment_ids[key]
 
     def _log_requirements(self, environment: dict) -> None:
         with self._blobs.new_file() as tmp:
@@ -304,8 +332,7 @@ class RuneLog:
         run_id = self._run()
         encoded = {codec.check_key(k, "param key"): codec.encode_value(k, v, "param")
                    for k, v in params.items()}
-        with self._write() as s:
-            runs.write_params(s, run_id, encoded)
+        self._buffer.write(lambda c: runs.write_params(c, run_id, encoded))
 
     def log_metric(self, key: str, value: float, step: int | None = None) -> None:
         """Log one metric point; `step` defaults to one past this key's last step."""
@@ -323,15 +350,13 @@ class RuneLog:
     def set_tag(self, key: str, value: Any) -> None:
         run_id = self._run()
         encoded = {codec.check_key(key, "tag key"): codec.encode_value(key, value, "tag")}
-        with self._write() as s:
-            runs.write_tags(s, run_id, encoded)
+        self._buffer.write(lambda c: runs.write_tags(c, run_id, encoded))
 
     def set_run_tags(self, tags: dict[str, Any]) -> None:
         """Replace all tags of the active run with `tags`."""
         run_id = self._run()
         encoded = {codec.check_key(k, "tag key"): codec.encode_value(k, v, "tag") for k, v in tags.items()}
-        with self._write() as s:
-            runs.write_tags(s, run_id, encoded, replace=True)
+        self._buffer.write(lambda c: runs.write_tags(c, run_id, encoded, replace=True))
 
     def get_run_tags(self, run_id: str | None = None) -> dict:
         """Tags of a run (the active one by default)."""
