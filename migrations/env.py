@@ -32,6 +32,13 @@ def _engine():
     return db.make_engine(url), True
 
 
+def _render_item(type_, obj, autogen_context):
+    """Write runelog's UTCDateTime into new revisions as a plain DateTime (revisions stay frozen)."""
+    if type_ == "type" and type(obj).__name__ == "UTCDateTime":
+        return "sa.DateTime()"
+    return False
+
+
 def _set_sqlite_foreign_keys(connection, on: bool) -> None:
     # Must run outside a transaction, so straight on the driver connection.
     connection.connection.driver_connection.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
@@ -53,6 +60,7 @@ def run_migrations_online() -> None:
                     # transactional there too: a failing upgrade rolls back whole.
                     transactional_ddl=True,
                     compare_type=True,
+                    render_item=_render_item,
                 )
                 with context.begin_transaction():
                     context.run_migrations()

@@ -26,7 +26,7 @@ from . import exceptions
 from .models import Base, Experiment
 
 # The newest revision in migrations/versions/. A test checks it against Alembic's head.
-HEAD_REVISION = "0002"
+HEAD_REVISION = "0003"
 
 DEFAULT_EXPERIMENT_ID = 0
 DEFAULT_EXPERIMENT_NAME = "default-experiment"

@@ -333,3 +333,12 @@ class StoreNotFound(RunelogException):
 class ReadOnlyStore(RunelogException):
     def __init__(self):
         super().__init__("This tracker was opened read-only; open it with get_tracker(...) to log or change runs.")
+
+
+class InvalidAlias(RunelogException, ValueError):
+    def __init__(self, alias: str):
+        self.alias = alias
+        super().__init__(
+            f"'{alias}' cannot be a model alias: start with a letter, then use letters, digits, '_', '-' or '.' "
+            "(up to 100 characters; 'latest' is reserved)."
+        )

@@ -222,6 +222,19 @@ class ModelVersion(Base):
     model: Mapped[RegisteredModel] = relationship(back_populates="versions")
 
 
+class ModelAlias(Base):
+    """A movable name for one version of a model, e.g. "champion" -> version 3."""
+
+    __tablename__ = "model_aliases"
+
+    model_id: Mapped[int] = mapped_column(
+        ForeignKey("registered_models.id", ondelete="CASCADE"), primary_key=True
+    )
+    alias: Mapped[str] = mapped_column(String(250), primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("model_versions.id", ondelete="CASCADE"), index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 # ---------------------------------------------------------------- views for ad-hoc SQL
 # Read-only conveniences over the tables, created with the schema (and by
 # revision 0002 for older stores). Tags come back as one JSON object; the only

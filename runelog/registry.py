@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from . import codec, db, exceptions, runs
-from .models import ModelVersion, RegisteredModel
+from .models import ModelAlias, ModelVersion, RegisteredModel
 
 
 def register(session: Session, run_id: str, artifact_name: str, model_name: str,
@@ -43,6 +44,15 @@ def _encode_tags(tags: dict) -> dict:
     return dict(tags)
 
 
+ALIAS = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,99}$")
+
+
+def check_alias(alias: Any) -> str:
+    if not isinstance(alias, str) or not ALIAS.match(alias) or alias == "latest":
+        raise exceptions.InvalidAlias(str(alias))
+    return alias
+
+
 def parse_version(version: Any) -> int | None:
     """None for "latest", else the version number; InvalidModelVersion for anything else."""
     if version is None or version == "latest":
@@ -62,6 +72,9 @@ def model_id_of(session: Session, model_name: str) -> int:
 
 
 def get_version(session: Session, model_name: str, version: Any = "latest") -> ModelVersion:
+    """A version by number, "latest", or "@alias"."""
+    if isinstance(version, str) and version.startswith("@"):
+        return _aliased_version(session, model_name, version[1:])
     number = parse_version(version)
     model_id = model_id_of(session, model_name)
     stmt = select(ModelVersion).where(ModelVersion.model_id == model_id)
@@ -74,6 +87,41 @@ def get_version(session: Session, model_name: str, version: Any = "latest") -> M
     if found is None:
         raise exceptions.ModelVersionNotFound(model_name, str(version))
     return found
+
+
+def _aliased_version(session: Session, model_name: str, alias: str) -> ModelVersion:
+    model_id = model_id_of(session, model_name)
+    found = session.execute(
+        select(ModelVersion).join(ModelAlias, ModelAlias.version_id == ModelVersion.id)
+        .where(ModelAlias.model_id == model_id, ModelAlias.alias == alias)).scalar_one_or_none()
+    if found is None:
+        raise exceptions.ModelVersionNotFound(model_name, f"@{alias}")
+    return found
+
+
+def set_alias(session: Session, model_name: str, alias: str, version: Any) -> int:
+    """Point `alias` at a version (moving it if it pointed elsewhere); return the version number."""
+    check_alias(alias)
+    row = get_version(session, model_name, version)
+    db.upsert(session, ModelAlias.__table__, [{"model_id": row.model_id, "alias": alias, "version_id": row.id,
+                                               "updated_at": datetime.now(timezone.utc)}],
+              keys=["model_id", "alias"], update=["version_id", "updated_at"])
+    return row.version
+
+
+def delete_alias(session: Session, model_name: str, alias: str) -> None:
+    _aliased_version(session, model_name, alias)  # ModelVersionNotFound if there is no such alias
+    session.execute(delete(ModelAlias).where(ModelAlias.model_id == model_id_of(session, model_name),
+                                             ModelAlias.alias == alias))
+
+
+def aliases(session: Session, model_name: str) -> dict[str, str]:
+    """{alias: version number} of a model."""
+    model_id = model_id_of(session, model_name)
+    rows = session.execute(
+        select(ModelAlias.alias, ModelVersion.version).join(ModelVersion, ModelVersion.id == ModelAlias.version_id)
+        .where(ModelAlias.model_id == model_id).order_by(ModelAlias.alias))
+    return {alias: str(version) for alias, version in rows}
 
 
 def add_tags(session: Session, model_name: str, version: Any, tags: dict) -> dict:
@@ -90,9 +138,10 @@ def remove_tags(session: Session, model_name: str, version: Any, keys: list[str]
     return remaining
 
 
-def version_dict(model_name: str, row: ModelVersion) -> dict[str, Any]:
-    """0.2.0's meta.json of a version, plus the artifact it points at."""
+def version_dict(model_name: str, row: ModelVersion, alias_names: list[str] | None = None) -> dict[str, Any]:
+    """0.2.0's meta.json of a version, plus the artifact it points at and its aliases."""
     return {
+        "aliases": alias_names or [],
         "model_name": model_name,
         "version": str(row.version),
         "source_run_id": row.run_id,
@@ -117,7 +166,10 @@ def versions(session: Session, model_name: str, sort_by: str | None = "version",
     except exceptions.ModelNotFound:
         return []
     rows = session.execute(select(ModelVersion).where(ModelVersion.model_id == model_id)).scalars().all()
-    found = [version_dict(model_name, row) for row in rows]
+    by_version: dict[str, list[str]] = {}
+    for alias, number in aliases(session, model_name).items():
+        by_version.setdefault(number, []).append(alias)
+    found = [version_dict(model_name, row, by_version.get(str(row.version))) for row in rows]
     if sort_by == "version":
         found.sort(key=lambda v: int(v["version"]), reverse=not ascending)
     elif sort_by:

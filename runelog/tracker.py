@@ -527,7 +527,8 @@ class RuneLog:
         return str(version)
 
     def load_registered_model(self, model_name: str, version: str = "latest") -> Any:
-        """Unpickle a registered model, only after its bytes are verified against the registry."""
+        """Unpickle a registered model ("latest", a number, or "@alias"), only after its bytes
+        are verified against the registry."""
         import joblib
 
         with self._read() as s:
@@ -548,6 +549,20 @@ class RuneLog:
     def get_model_tags(self, model_name: str, version: str) -> dict:
         with self._read() as s:
             return registry.version_dict(model_name, registry.get_version(s, model_name, version))["tags"]
+
+    def set_model_alias(self, model_name: str, alias: str, version: str) -> str:
+        """Point an alias ("champion") at a version; load it with version="@champion"."""
+        with self._write() as s:
+            return str(registry.set_alias(s, model_name, alias, version))
+
+    def delete_model_alias(self, model_name: str, alias: str) -> None:
+        with self._write() as s:
+            registry.delete_alias(s, model_name, alias)
+
+    def get_model_aliases(self, model_name: str) -> dict[str, str]:
+        """{alias: version} of a registered model."""
+        with self._read() as s:
+            return registry.aliases(s, model_name)
 
     def list_registered_models(self, ascending: bool = True) -> list[str]:
         with self._read() as s:

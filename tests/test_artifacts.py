@@ -293,3 +293,28 @@ def test_log_input_run_pins_the_artifact_hash(tracker, files, sql):
     ]
     # "Which runs consumed these exact bytes?" is a join in plain SQL.
     assert sql("SELECT run_id FROM input_links WHERE sha256 = ?", (sha(files / "a.txt"),)) == [(train_run,)]
+
+
+def test_model_aliases_point_at_versions_and_move(tracker):
+    with tracker.start_run(log_code=False) as run_id:
+        tracker.log_model({"v": 1}, "one.joblib")
+        tracker.log_model({"v": 2}, "two.joblib")
+    tracker.register_model(run_id, "one.joblib", "clf")
+    tracker.register_model(run_id, "two.joblib", "clf")
+    assert tracker.set_model_alias("clf", "champion", "1") == "1"
+    tracker.set_model_alias("clf", "challenger", "latest")
+    assert tracker.load_registered_model("clf", "@champion") == {"v": 1}
+    assert tracker.get_model_aliases("clf") == {"challenger": "2", "champion": "1"}
+    assert [v["aliases"] for v in tracker.get_model_versions("clf")] == [["challenger"], ["champion"]]
+    tracker.set_model_alias("clf", "champion", "2")  # moving an alias
+    assert tracker.load_registered_model("clf", "@champion") == {"v": 2}
+    tracker.delete_model_alias("clf", "challenger")
+    assert tracker.get_model_aliases("clf") == {"champion": "2"}
+    with pytest.raises(exceptions.ModelVersionNotFound):
+        tracker.load_registered_model("clf", "@challenger")
+    with pytest.raises(exceptions.InvalidAlias):
+        tracker.set_model_alias("clf", "latest", "1")
+    with pytest.raises(exceptions.InvalidAlias):
+        tracker.set_model_alias("clf", "2bad", "1")
+    with pytest.raises(exceptions.ModelVersionNotFound):
+        tracker.set_model_alias("clf", "ok", "9")

@@ -266,6 +266,12 @@ def test_registry_commands(populated):
     assert get_tracker(str(store)).get_model_tags("clf", "1") == {"stage": "prod", "score": 0.9}
     invoke(store, "registry", "tag", "clf", "1", "--remove", "score")
     assert get_tracker(str(store)).get_model_tags("clf", "1") == {"stage": "prod"}
+    assert invoke(store, "registry", "alias", "clf", "champion", "1").exit_code == 0
+    assert json.loads(invoke(store, "registry", "get-versions", "clf", "--json").output)[1]["aliases"] == ["champion"]
+    assert "champion" in invoke(store, "registry", "get-versions", "clf").output
+    assert invoke(store, "registry", "alias", "clf", "champion").exit_code == 2
+    assert invoke(store, "registry", "alias", "clf", "champion", "--delete").exit_code == 0
+    assert get_tracker(str(store)).get_model_aliases("clf") == {}
     assert invoke(store, "registry", "get-versions", "nope").exit_code == 1
     assert invoke(store, "registry", "register", other, "missing.joblib", "clf").exit_code == 1
 

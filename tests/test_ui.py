@@ -38,6 +38,7 @@ def store(tmp_path):
             tracker.log_model({"version": version}, "model.joblib")
         ids[f"model{version}"] = run
         tracker.register_model(run, "model.joblib", "iris-classifier", tags={"stage": f"v{version}"})
+    tracker.set_model_alias("iris-classifier", "champion", "2")
     tracker.close()
     return root, ids
 
@@ -144,6 +145,7 @@ def test_registry_page_shows_versions_source_runs_and_data_lineage(store):
     assert versions["version"].tolist() == ["2", "1"]
     assert versions["source run"].tolist() == [ids["model2"][:8], ids["model1"][:8]]
     assert versions["tags"].tolist() == ["stage=v2", "stage=v1"]
+    assert versions["aliases"].tolist() == ["champion", ""]
     at.selectbox(key="registry_version").set_value("1").run()
     assert ids["features1"] in at.get("graphviz_chart")[0].proto.spec
     at.button(key="registry_source").click().run()

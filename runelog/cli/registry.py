@@ -55,10 +55,11 @@ def get_versions(name: str = typer.Argument(..., help="Model name."),
         raise ModelNotFound(name)
     if as_json:
         return print_json(versions)
-    table = Table("version", "registered", "source run", "artifact", "sha256", "tags", title=f"Versions of {name}")
+    table = Table("version", "aliases", "registered", "source run", "artifact", "sha256", "tags",
+                  title=f"Versions of {name}")
     for v in versions:
-        table.add_row(v["version"], fmt_time(v["registration_timestamp"]), short(v["source_run_id"]),
-                      v["artifact_name"], v["sha256"][:12], _tags(v["tags"]))
+        table.add_row(v["version"], ", ".join(v["aliases"]), fmt_time(v["registration_timestamp"]),
+                      short(v["source_run_id"]), v["artifact_name"], v["sha256"][:12], _tags(v["tags"]))
     console.print(table)
 
 
@@ -75,3 +76,20 @@ def tag(name: str = typer.Argument(..., help="Model name."),
     if add:
         tags = t.add_model_tags(name, version, parse_pairs(add, "--add"))
     console.print(f"{name} v{version} tags: {_tags(tags)}")
+
+
+@app.command("alias")
+def alias(name: str = typer.Argument(..., help="Model name."),
+          alias_name: str = typer.Argument(..., metavar="ALIAS", help="The alias, e.g. champion."),
+          version: Optional[str] = typer.Argument(None, help="Version to point it at (omit with --delete)."),
+          delete: bool = typer.Option(False, "--delete", help="Remove the alias.")) -> None:
+    """Point an alias at a model version (`load_registered_model(name, "@alias")`), or remove it."""
+    t = tracker()
+    if delete:
+        t.delete_model_alias(name, alias_name)
+        console.print(f"Removed alias {alias_name} of {name}.")
+        return
+    if version is None:
+        raise typer.BadParameter("give the VERSION to point the alias at, or --delete", param_hint="VERSION")
+    number = t.set_model_alias(name, alias_name, version)
+    console.print(f"{name}@{alias_name} -> version {number}")

@@ -261,7 +261,8 @@ def registry_page(tracker) -> None:
         return
     model = st.selectbox("Model", models, key="registry_model")
     versions = tracker.get_model_versions(model)
-    st.dataframe(pd.DataFrame([{"version": v["version"], "registered": when(v["registration_timestamp"]),
+    st.dataframe(pd.DataFrame([{"version": v["version"], "aliases": ", ".join(v["aliases"]),
+                                "registered": when(v["registration_timestamp"]),
                                 "source run": short(v["source_run_id"]), "artifact": v["artifact_name"],
                                 "sha256": v["sha256"][:12], "tags": ", ".join(f"{k}={t}" for k, t in v["tags"].items())}
                                for v in versions]), hide_index=True, width="stretch")
