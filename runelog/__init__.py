@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version as _version
 from typing import TYPE_CHECKING
 
 from . import exceptions
@@ -20,10 +19,14 @@ from . import exceptions
 if TYPE_CHECKING:
     from .tracker import RuneLog
 
-try:
-    __version__ = _version("runelog")
-except PackageNotFoundError:  # running from a checkout that is not installed
-    __version__ = "0.0.0+unknown"
+
+def _package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("runelog")
+    except PackageNotFoundError:  # running from a checkout that is not installed
+        return "0.0.0+unknown"
 
 
 def get_tracker(path: str | None = None, *, database_url: str | None = None,
@@ -41,6 +44,10 @@ def get_tracker(path: str | None = None, *, database_url: str | None = None,
 
 
 def __getattr__(name: str):
+    # Looked up on first use: reading package metadata and importing SQLAlchemy cost
+    # more than the rest of `import runelog` together.
+    if name == "__version__":
+        return _package_version()
     if name == "RuneLog":
         from .tracker import RuneLog
 
