@@ -18,7 +18,7 @@ def register(session: Session, run_id: str, artifact_name: str, model_name: str,
              tags: dict | None = None) -> int:
     """Add the next version of `model_name`, pointing at the run's artifact blob (no copy)."""
     codec.check_key(model_name, "model name")
-    encoded_tags = _encode_tags(tags or {})
+    encoded_tags = check_tags(tags or {})
     artifact = runs.artifact_row(session, run_id, artifact_name)
     now = datetime.now(timezone.utc)
     db.upsert(session, RegisteredModel.__table__, [{"name": model_name, "created_at": now}],
@@ -35,7 +35,8 @@ def register(session: Session, run_id: str, artifact_name: str, model_name: str,
     return version
 
 
-def _encode_tags(tags: dict) -> dict:
+def check_tags(tags: dict) -> dict:
+    """A copy of `tags` if every key and value can be stored as a model tag, else raise naming the key."""
     if not isinstance(tags, dict):
         raise TypeError(f"Model tags must be a dict, not {type(tags).__name__}.")
     for key, value in tags.items():
@@ -126,7 +127,7 @@ def aliases(session: Session, model_name: str) -> dict[str, str]:
 
 def add_tags(session: Session, model_name: str, version: Any, tags: dict) -> dict:
     row = get_version(session, model_name, version)
-    merged = {**json.loads(row.tags), **_encode_tags(tags)}
+    merged = {**json.loads(row.tags), **check_tags(tags)}
     session.execute(update(ModelVersion).where(ModelVersion.id == row.id).values(tags=json.dumps(merged)))
     return merged
 
