@@ -92,6 +92,13 @@ def read_session(engine: Engine) -> Iterator[Session]:
         yield session
 
 
+@contextlib.contextmanager
+def read_connection(engine: Engine) -> Iterator[Connection]:
+    """A bare read-only Core connection, for hot reads that need no ORM objects."""
+    with engine.execution_options(**{_READ: True}).connect() as connection:
+        yield connection
+
+
 def upsert(executor: Session | Connection, table, rows: list[dict], keys: list[str], update: list[str]) -> None:
     """INSERT ... ON CONFLICT (keys) DO UPDATE, for SQLite and PostgreSQL alike."""
     if not rows:

@@ -7,10 +7,11 @@ inside the functions that need it.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import bindparam, exists, func, select
+from sqlalchemy.orm import Session
 
 from . import codec, exceptions, runs
 from .models import Experiment, Metric, Param, Run, Tag
@@ -93,42 +94,59 @@ def metric_history(session: Session, run_id: str, key: str):
     return frame
 
 
-def _experiment_clause(name_or_id: Any):
-    key = str(name_or_id)
-    clause = Experiment.name == key
-    if key.isdigit():
-        clause = or_(Experiment.id == int(key), clause)
-    return clause
+def run_query(experiment_id: int, tags: dict | None = None, status: str | list[str] | None = None,
+              order_by: str = "start_time", descending: bool = True, limit: int | None = None,
+              ids_only: bool = False):
+    """The one SELECT behind find_runs, latest_run and run_table, and its bound values.
 
-
-def run_query(experiment: Any, tags: dict | None = None, status: str | list[str] | None = None,
-              order_by: str = "start_time", descending: bool = True, limit: int | None = None):
-    """The one SELECT behind find_runs and latest_run: runs of an experiment, filtered by tags."""
+    Runs of one experiment that carry every tag given. Tags are EXISTS probes on
+    the (run_id, key) primary key, so "newest run with this tag" walks the
+    experiment's runs newest first and stops at the first match instead of
+    sorting every tagged run. Returns (statement, parameters): the statement
+    depends only on the query's shape, so it is built and compiled once.
+    """
     if order_by not in RUN_ORDER_COLUMNS:
         raise ValueError(f"Cannot order runs by {order_by!r}; use one of {sorted(RUN_ORDER_COLUMNS)}.")
-    stmt = select(Run).join(Experiment, Experiment.id == Run.experiment_id).where(
-        _experiment_clause(experiment))
-    for key, value in (tags or {}).items():
-        codec.check_key(key, "tag key")
-        tag = aliased(Tag)
-        stmt = stmt.join(tag, and_(tag.run_id == Run.id, tag.key == key,
-                                   tag.value == codec.encode_value(key, value, "tag")))
+    params: dict[str, Any] = {"experiment_id": experiment_id}
+    for i, (tag_key, value) in enumerate((tags or {}).items()):
+        codec.check_key(tag_key, "tag key")
+        params[f"tag_key_{i}"] = tag_key
+        params[f"tag_value_{i}"] = codec.encode_value(tag_key, value, "tag")
     if status is not None:
-        statuses = [status] if isinstance(status, str) else list(status)
-        stmt = stmt.where(Run.status.in_(statuses))
+        params["statuses"] = [status] if isinstance(status, str) else list(status)
+    if limit is not None:
+        params["limit"] = int(limit)
+    shape = (len(tags or {}), status is not None, order_by, descending, limit is not None, ids_only)
+    return _query_shape(*shape), params
+
+
+@functools.lru_cache(maxsize=64)
+def _query_shape(tag_count: int, by_status: bool, order_by: str, descending: bool, limited: bool,
+                 ids_only: bool):
+    stmt = select(Run.id if ids_only else Run).where(Run.experiment_id == bindparam("experiment_id"))
+    for i in range(tag_count):
+        stmt = stmt.where(exists().where(Tag.run_id == Run.id, Tag.key == bindparam(f"tag_key_{i}"),
+                                         Tag.value == bindparam(f"tag_value_{i}")))
+    if by_status:
+        stmt = stmt.where(Run.status.in_(bindparam("statuses", expanding=True)))
     column = RUN_ORDER_COLUMNS[order_by]
     stmt = stmt.order_by(column.desc() if descending else column.asc(),
                          Run.id.desc() if descending else Run.id.asc())
-    if limit is not None:
-        stmt = stmt.limit(limit)
+    if limited:
+        stmt = stmt.limit(bindparam("limit"))
     return stmt
 
 
+def latest_run_id(executor, experiment: Any, tags: dict | None, status) -> str | None:
+    """Id of the newest matching run: two indexed lookups, no ORM objects."""
+    query, params = run_query(runs.experiment_id_of(executor, experiment), tags=tags, status=status,
+                              limit=1, ids_only=True)
+    return executor.execute(query, params).scalar()
+
+
 def find_runs(session: Session, experiment: Any, **filters) -> list[dict[str, Any]]:
-    found = session.execute(run_query(experiment, **filters)).scalars().all()
-    if not found:
-        runs.resolve_experiment(session, experiment)  # raise ExperimentNotFound if that is why
-    return [runs.run_meta(run) for run in found]
+    query, params = run_query(runs.experiment_id_of(session, experiment), **filters)
+    return [runs.run_meta(run) for run in session.execute(query, params).scalars()]
 
 
 def experiment_runs(session: Session, experiment_id: str, sort_by: str | None = "timestamp",
@@ -179,13 +197,12 @@ def run_table(session: Session, experiment: Any, tags: dict | None = None,
     value sort last.
     """
     by_column = sort_by in RUN_ORDER_COLUMNS
-    query = run_query(experiment, tags=tags, status=status,
-                      order_by=sort_by if by_column else "start_time",
-                      descending=descending if by_column else False,
-                      limit=limit if (by_column or sort_by is None) else None)
-    found = session.execute(query).scalars().all()
+    query, params = run_query(runs.experiment_id_of(session, experiment), tags=tags, status=status,
+                              order_by=sort_by if by_column else "start_time",
+                              descending=descending if by_column else False,
+                              limit=limit if (by_column or sort_by is None) else None)
+    found = session.execute(query, params).scalars().all()
     if not found:
-        runs.resolve_experiment(session, experiment)
         return []
     ids = [run.id for run in found]
     rows = {run.id: dict(runs.run_meta(run), params={}, metrics={}) for run in found}

@@ -52,17 +52,22 @@ def resolve_run_id(session: Session, run_id: Any) -> str:
     return matches[0]
 
 
-def resolve_experiment(session: Session, name_or_id: Any) -> Experiment:
-    """An experiment by id (a string of digits, as 0.2.0 had) or else by name."""
+def experiment_id_of(executor: Session | Connection, name_or_id: Any) -> int:
+    """An experiment's id from its id (a string of digits, as 0.2.0 had) or else its name."""
     key = str(name_or_id)
+    found = None
     if key.isdigit():
-        found = session.get(Experiment, int(key))
-        if found is not None:
-            return found
-    found = session.execute(select(Experiment).where(Experiment.name == key)).scalar_one_or_none()
+        found = executor.execute(select(Experiment.id).where(Experiment.id == int(key))).scalar()
+    if found is None:
+        found = executor.execute(select(Experiment.id).where(Experiment.name == key)).scalar()
     if found is None:
         raise exceptions.ExperimentNotFound(key)
     return found
+
+
+def resolve_experiment(session: Session, name_or_id: Any) -> Experiment:
+    """An experiment (as an ORM object) by id or else by name."""
+    return session.get(Experiment, experiment_id_of(session, name_or_id))
 
 
 def experiment_by_id(session: Session, experiment_id: Any) -> dict[str, str] | None:

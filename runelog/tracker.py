@@ -281,8 +281,9 @@ class RuneLog:
     def latest_run(self, experiment: str, tags: dict | None = None,
                    status: str | list[str] | None = "FINISHED") -> str | None:
         """Id of the newest run of `experiment` carrying every tag given (FINISHED ones by default)."""
-        found = self.find_runs(experiment, tags=tags, status=status, limit=1)
-        return found[0]["run_id"] if found else None
+        self.flush()
+        with db.read_connection(self._engine) as connection:
+            return results.latest_run_id(connection, experiment, tags, status)
 
     def load_results(self, experiment_name_or_id: str, sort_by: str | None = None,
                      ascending: bool = True):
