@@ -59,10 +59,10 @@ def load_results(session: Session, experiment_name_or_id: str, sort_by: str | No
 
     params = session.execute(select(Param.run_id, Param.key, Param.value).where(Param.run_id.in_(run_ids))).all()
     if params:
-        wide = pd.DataFrame(
-            [(r, "param_" + k, codec.decode_value(v)) for r, k, v in params],
-            columns=["run_id", "key", "value"],
-        ).pivot(index="run_id", columns="key", values="value")
+        run_ids, keys, texts = zip(*params, strict=True)
+        wide = pd.DataFrame({"run_id": run_ids, "key": ["param_" + k for k in keys],
+                             "value": codec.decode_many(list(texts))}
+                            ).pivot(index="run_id", columns="key", values="value")
         frame = frame.join(wide[sorted(wide.columns)])
 
     metrics = session.execute(latest_metric_rows(run_ids)).all()
