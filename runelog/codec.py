@@ -13,13 +13,15 @@ import math
 import numbers
 from typing import Any
 
+from .exceptions import InvalidArtifactName, InvalidKey, InvalidValue
+
 MAX_KEY_LENGTH = 250
 
 
 def check_key(key: Any, what: str = "key") -> str:
     """Return `key` if it is a usable name, else raise InvalidKey."""
-    from .exceptions import InvalidKey
-
+    if type(key) is str and 0 < len(key) <= MAX_KEY_LENGTH and "\x00" not in key:
+        return key  # the common case, checked first: this runs for every metric point
     if not isinstance(key, str):
         raise InvalidKey(f"The {what} {key!r} is a {type(key).__name__}; use a string.")
     if not key:
@@ -46,8 +48,6 @@ def _json_default(value: Any) -> Any:
 
 def encode_value(key: str, value: Any, what: str = "param") -> str:
     """JSON-encode a param or tag value, naming the key when it cannot be stored."""
-    from .exceptions import InvalidValue
-
     try:
         return json.dumps(value, default=_json_default, ensure_ascii=False)
     except (TypeError, ValueError) as exc:
@@ -74,6 +74,11 @@ def metric_value(key: str, value: Any) -> float | None:
 
     Raises TypeError naming the key for anything that is not a real number.
     """
+    kind = type(value)
+    if kind is float:
+        return None if value != value else value  # NaN is the only value unequal to itself
+    if kind is int:
+        return float(value)
     if isinstance(value, numbers.Real):  # int, float, bool and numpy scalars
         number = float(value)
     else:
@@ -96,8 +101,6 @@ def check_artifact_name(name: Any) -> str:
     Names are relative, '/'-separated, and can never climb out of a folder:
     no '..', no absolute path, no drive letter, no NUL, no backslash.
     """
-    from .exceptions import InvalidArtifactName
-
     if not isinstance(name, str) or not name:
         raise InvalidArtifactName(str(name), "it must be a non-empty string")
     if "\x00" in name:

@@ -49,23 +49,25 @@ class RunWriter:
         self._connection: Connection | None = None
         _live.add(self)
 
-    def add(self, key: str, value, step: int | None = None) -> None:
-        """Validate one point and queue it; raises before anything is queued."""
-        codec.check_key(key, "metric key")
-        stored = codec.metric_value(key, value)
+    def add(self, points: dict, step: int | None = None) -> None:
+        """Validate points {key: value} and queue them; raises before anything is queued."""
+        checked = [(codec.check_key(key, "metric key"), codec.metric_value(key, value))
+                   for key, value in points.items()]
         if step is not None:
             if isinstance(step, bool) or not isinstance(step, int) and not hasattr(step, "__index__"):
-                raise TypeError(f"The step of metric '{key}' must be an integer, not {type(step).__name__}.")
+                raise TypeError(f"The step of metric '{next(iter(points))}' must be an integer, "
+                                f"not {type(step).__name__}.")
             step = int(step)
+        now = time.time()
         with self._lock:
-            if step is None:
-                step = self._next_step.get(key, 0)
-            self._next_step[key] = max(self._next_step.get(key, 0), step + 1)
-            self._rows.append({"run_id": self.run_id, "key": key, "value": stored,
-                               "step": step, "timestamp": time.time()})
+            was_empty = not self._rows
+            for key, value in checked:
+                at = self._next_step.get(key, 0) if step is None else step
+                self._next_step[key] = max(self._next_step.get(key, 0), at + 1)
+                self._rows.append({"run_id": self.run_id, "key": key, "value": value, "step": at, "timestamp": now})
             if len(self._rows) >= max(self.max_points, 1):
                 self.flush()
-            elif self.interval > 0 and len(self._rows) == 1:  # the oldest waiting point: time it
+            elif self.interval > 0 and was_empty and self._rows:  # the oldest waiting point: time it
                 scheduler.at(self, self.interval, self._flush_in_background)
 
     def write(self, work: Callable[[Connection], T]) -> T:

@@ -338,15 +338,11 @@ class RuneLog:
     def log_metric(self, key: str, value: float, step: int | None = None) -> None:
         """Log one metric point; `step` defaults to one past this key's last step."""
         self._run()
-        self._buffer.add(key, value, step)
+        self._buffer.add({key: value}, step)
 
     def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
         self._run()
-        for key, value in metrics.items():  # validate all before queuing any
-            codec.check_key(key, "metric key")
-            codec.metric_value(key, value)
-        for key, value in metrics.items():
-            self._buffer.add(key, value, step)
+        self._buffer.add(metrics, step)  # all are checked before any is queued
 
     def set_tag(self, key: str, value: Any) -> None:
         run_id = self._run()
