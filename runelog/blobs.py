@@ -66,6 +66,8 @@ class BlobStore:
     def __init__(self, blob_dir: str | os.PathLike, tmp_dir: str | os.PathLike):
         self.blob_dir = Path(blob_dir)
         self.tmp_dir = Path(tmp_dir)
+        # Files this store has already taken in, by identity: (device, inode, size, mtime).
+        self._seen: dict[tuple[int, int, int, int], str] = {}
 
     def path(self, digest: str) -> Path:
         check_digest(digest)
@@ -78,11 +80,26 @@ class BlobStore:
 
     def put(self, source: str | os.PathLike,
             progress: Callable[[int], None] | None = None) -> tuple[str, int]:
-        """Store a file's bytes; return (sha256, size). Identical bytes are stored once."""
+        """Store a file's bytes; return (sha256, size). Identical bytes are stored once.
+
+        A file this store took in before, unchanged by the look of it, is only
+        re-hashed (no copy) and, if its bytes are still the blob's, not written again.
+        """
+        info = os.stat(source)
+        identity = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+        known = self._seen.get(identity)
+        if known is not None and self.exists(known):
+            with open(source, "rb") as src:
+                digest, size = _pump(src, None, progress)
+            if digest == known:
+                with contextlib.suppress(PermissionError):  # fresh mtime, as in _move_into_place
+                    os.utime(self.path(digest))
+                return digest, size
         with open(source, "rb") as src, self._tmp_file() as (tmp, tmp_path):
             digest, size = _pump(src, tmp, progress)
             tmp.close()
             self._move_into_place(tmp_path, digest)
+        self._seen[identity] = digest
         return digest, size
 
     @contextlib.contextmanager
