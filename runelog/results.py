@@ -38,16 +38,21 @@ def latest_metric_rows(run_filter, key: str | None = None):
     return select(ranked.c.run_id, ranked.c.key, ranked.c.value).where(ranked.c.rank == 1)
 
 
-def load_results(session: Session, experiment_name_or_id: str, sort_by: str | None = None,
+def load_results(executor, experiment_name_or_id: str, sort_by: str | None = None,
                  ascending: bool = True):
-    """One row per run: experiment_id, status, times, `param_*` columns, latest metric values."""
+    """One row per run: experiment_id, status, times, `param_*` columns, latest metric values.
+
+    Three queries (runs, params, latest metrics) and two pivots; works on a bare connection.
+    A metric whose name is already a column is shown as `metric_<name>`.
+    """
     import pandas as pd
 
-    experiment = runs.resolve_experiment(session, experiment_name_or_id)
-    run_ids = select(Run.id).where(Run.experiment_id == experiment.id)
-    run_rows = session.execute(
+    experiment_id = runs.experiment_id_of(executor, experiment_name_or_id)
+    in_experiment = select(Run.id).where(Run.experiment_id == experiment_id)
+    # Plain tuples: pandas probes SQLAlchemy Row objects attribute by attribute, which is slow.
+    run_rows = list(map(tuple, executor.execute(
         select(Run.id, Run.experiment_id, Run.status, Run.start_time, Run.end_time)
-        .where(Run.experiment_id == experiment.id)).all()
+        .where(Run.experiment_id == experiment_id))))
     if not run_rows:
         return pd.DataFrame()
 
@@ -57,19 +62,22 @@ def load_results(session: Session, experiment_name_or_id: str, sort_by: str | No
         frame[column] = pd.to_datetime(frame[column], utc=True)
     frame = frame.set_index("run_id")
 
-    params = session.execute(select(Param.run_id, Param.key, Param.value).where(Param.run_id.in_(run_ids))).all()
+    params = executor.execute(
+        select(Param.run_id, Param.key, Param.value).where(Param.run_id.in_(in_experiment))).all()
     if params:
-        run_ids, keys, texts = zip(*params, strict=True)
-        wide = pd.DataFrame({"run_id": run_ids, "key": ["param_" + k for k in keys],
+        owners, keys, texts = zip(*params, strict=True)
+        wide = pd.DataFrame({"run_id": owners, "key": ["param_" + k for k in keys],
                              "value": codec.decode_many(list(texts))}
                             ).pivot(index="run_id", columns="key", values="value")
         frame = frame.join(wide[sorted(wide.columns)])
 
-    metrics = session.execute(latest_metric_rows(run_ids)).all()
+    metrics = list(map(tuple, executor.execute(latest_metric_rows(in_experiment))))
     if metrics:
-        wide = pd.DataFrame(
-            [(r, k, codec.metric_from_db(v)) for r, k, v in metrics], columns=["run_id", "key", "value"]
-        ).pivot(index="run_id", columns="key", values="value")
+        # float64 turns the NULLs that stand for NaN back into NaN.
+        wide = pd.DataFrame(metrics, columns=["run_id", "key", "value"]).astype({"value": "float64"}) \
+            .pivot(index="run_id", columns="key", values="value")
+        # A metric named like a column already there ("status", "param_lr") keeps both: metric_<key>.
+        wide = wide.rename(columns=lambda key: f"metric_{key}" if key in frame.columns else key)
         frame = frame.join(wide[sorted(wide.columns)])
 
     frame.columns.name = None

@@ -288,8 +288,9 @@ class RuneLog:
     def load_results(self, experiment_name_or_id: str, sort_by: str | None = None,
                      ascending: bool = True):
         """A DataFrame indexed by run_id: experiment_id, status, start/end time, param_*, metrics."""
-        with self._read() as s:
-            return results.load_results(s, experiment_name_or_id, sort_by, ascending)
+        self.flush()
+        with db.read_connection(self._engine) as connection:
+            return results.load_results(connection, experiment_name_or_id, sort_by, ascending)
 
     def list_runs(self, experiment: str, tags: dict | None = None, status: str | list[str] | None = None,
                   sort_by: str | None = None, descending: bool = False,

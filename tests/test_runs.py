@@ -366,3 +366,13 @@ def test_unbuffered_mode_writes_each_point(tmp_path):
     with writer.start_run() as run_id:
         writer.log_metric("m", 1.0)
         assert reader.get_run_details(run_id)["metrics"] == {"m": 1.0}
+
+
+def test_a_metric_named_like_a_results_column_keeps_both(tracker):
+    with tracker.start_run(experiment_name="clash", log_code=False) as run_id:
+        tracker.log_param("lr", 0.1)
+        tracker.log_metric("status", 1.0)
+        tracker.log_metric("param_lr", 2.0)
+    frame = tracker.load_results("clash")
+    assert frame.loc[run_id, "status"] == "FINISHED" and frame.loc[run_id, "metric_status"] == 1.0
+    assert frame.loc[run_id, "param_lr"] == 0.1 and frame.loc[run_id, "metric_param_lr"] == 2.0
