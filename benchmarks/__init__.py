@@ -1,0 +1,16 @@
+"""runelog's benchmark harness (issue 6): `python -m benchmarks --help`.
+
+Every measurement runs in a fresh Python process (`benchmarks.child`), so
+import caches, SQLAlchemy's statement cache and the page cache of one
+measurement do not flatter the next. Modules, one job each:
+
+    workloads.py   what is measured: the W1..W8r table, sizes, targets, the issue's figures
+    on_runelog.py  the workloads through runelog's public API
+    on_mlflow.py   the same through MLflow's tracking API (SQLAlchemy store on SQLite)
+    on_sqlite.py   the raw sqlite3 reference: the floor the library sits on
+    tasks.py       workloads whose logic is the same for every engine (W7, W8)
+    measure.py     timers, disk usage, peak RSS, test files, helper processes
+    child.py       the entry point of one measured process
+    runner.py      spawns the children (alternating engines), prepares stores, repeats
+    report.py      markdown tables and the machine header
+"""
