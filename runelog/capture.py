@@ -44,6 +44,7 @@ def git_state() -> GitState:
     return _git_state(os.getcwd())
 
 
+@functools.lru_cache(maxsize=1)
 def host() -> str:
     return socket.gethostname()
 

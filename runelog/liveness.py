@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -20,7 +19,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
-from . import db, exceptions
+from . import capture, db, exceptions
 from .background import scheduler
 from .models import Run
 
@@ -87,15 +86,22 @@ def process_alive(pid: int | None) -> bool:
     return True
 
 
-def is_stale(run: Run, stale_after: float = STALE_AFTER_SECONDS, now: datetime | None = None) -> bool:
-    """A RUNNING run whose process is gone from this host, or whose heartbeat is too old."""
+def stale_reason(run: Run, stale_after: float = STALE_AFTER_SECONDS, now: datetime | None = None) -> str | None:
+    """Why a RUNNING run is presumed dead (its process is gone from this host, or its
+    heartbeat is too old), or None if it is not."""
     if run.status != "RUNNING":
-        return False
-    if run.host == socket.gethostname() and not process_alive(run.pid):
-        return True
+        return None
+    if run.host == capture.host() and not process_alive(run.pid):
+        return f"process {run.pid} is gone"
     last = run.heartbeat_at or run.start_time
     now = now or datetime.now(timezone.utc)
-    return last is None or now - last > timedelta(seconds=stale_after)
+    if last is None or now - last > timedelta(seconds=stale_after):
+        return f"no heartbeat since {last}"
+    return None
+
+
+def is_stale(run: Run, stale_after: float = STALE_AFTER_SECONDS) -> bool:
+    return stale_reason(run, stale_after) is not None
 
 
 def reap(session: Session, stale_after: float = STALE_AFTER_SECONDS, exclude: set[str] = frozenset(),
@@ -103,10 +109,9 @@ def reap(session: Session, stale_after: float = STALE_AFTER_SECONDS, exclude: se
     """Mark stale RUNNING runs KILLED (ended at their last heartbeat); return their ids."""
     now = datetime.now(timezone.utc)
     running = session.execute(select(Run).where(Run.status == "RUNNING")).scalars().all()
-    stale = [run for run in running if run.id not in exclude and is_stale(run, stale_after, now)]
-    for run in [] if dry_run else stale:
-        gone = run.host == socket.gethostname() and not process_alive(run.pid)
-        reason = f"process {run.pid} is gone" if gone else f"no heartbeat since {run.heartbeat_at}"
+    stale = {run: reason for run in running
+             if run.id not in exclude and (reason := stale_reason(run, stale_after, now))}
+    for run, reason in ({} if dry_run else stale).items():
         session.execute(update(Run).where(Run.id == run.id, Run.status == "RUNNING").values(
             status="KILLED", end_time=run.heartbeat_at or run.start_time, error=f"reaped: {reason}"))
     return [run.id for run in stale]

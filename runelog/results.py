@@ -214,9 +214,9 @@ def run_table(session: Session, experiment: Any, tags: dict | None = None,
         return []
     ids = [run.id for run in found]
     rows = {run.id: dict(runs.run_meta(run), params={}, metrics={}) for run in found}
-    for run_id, key, value in session.execute(
-            select(Param.run_id, Param.key, Param.value).where(Param.run_id.in_(ids))):
-        rows[run_id]["params"][key] = codec.decode_value(value)
+    params = session.execute(select(Param.run_id, Param.key, Param.value).where(Param.run_id.in_(ids))).all()
+    for (run_id, key, _), value in zip(params, codec.decode_many([v for *_, v in params]), strict=True):
+        rows[run_id]["params"][key] = value
     for run_id, key, value in session.execute(latest_metric_rows(ids)):
         rows[run_id]["metrics"][key] = codec.metric_from_db(value)
     table = [rows[i] for i in ids]

@@ -13,7 +13,7 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from . import codec, db, exceptions, liveness
@@ -151,12 +151,6 @@ def write_artifact(session: Session, run_id: str, name: str, sha256: str, size: 
         "run_id": run_id, "name": name, "sha256": sha256, "size": size,
         "created_at": datetime.now(timezone.utc)}],
         keys=["run_id", "name"], update=["sha256", "size", "created_at"])
-
-
-def max_steps(session: Session, run_id: str) -> dict[str, int]:
-    rows = session.execute(
-        select(Metric.key, func.max(Metric.step)).where(Metric.run_id == run_id).group_by(Metric.key))
-    return {key: step for key, step in rows}
 
 
 def delete_run(session: Session, run_id: str) -> None:
