@@ -8,16 +8,30 @@ from __future__ import annotations
 
 
 class RunelogException(Exception):
-    """Base class for all runelog errors."""
+    """Base class for all runelog errors.
+
+    A message may end with advice for Python callers (`hint`); a class that also
+    sets `hint_cli` gives the command line's advice instead, through cli_message().
+    """
+
+    hint = ""
+    hint_cli = ""
+
+    def cli_message(self) -> str:
+        """The message as the command line shows it: CLI commands in place of Python calls."""
+        text = str(self)
+        if self.hint and self.hint_cli and self.hint in text:
+            return text.replace(self.hint, self.hint_cli)
+        return text
 
 
 class ExperimentNotFound(RunelogException):
+    hint = "List the experiments with tracker.list_experiments()."
+    hint_cli = "List the experiments with `runelog experiments list`."
+
     def __init__(self, experiment_id: str):
         self.experiment_id = experiment_id
-        super().__init__(
-            f"Experiment '{experiment_id}' not found. "
-            "List the experiments with `runelog experiments list` or tracker.list_experiments()."
-        )
+        super().__init__(f"Experiment '{experiment_id}' not found. {self.hint}")
 
 
 class RunNotFound(RunelogException):
@@ -40,34 +54,37 @@ class AmbiguousRunId(RunelogException):
 
 
 class ModelNotFound(RunelogException):
+    hint = "Register it first with tracker.register_model(run_id, artifact_name, model_name)."
+    hint_cli = "See the registered models with `runelog registry list`; register one with `runelog registry register`."
+
     def __init__(self, model_name: str):
         self.model_name = model_name
         super().__init__(
-            f"Model '{model_name}' not found in registry. "
-            "Register it first with tracker.register_model(run_id, artifact_name, model_name)."
+            f"Model '{model_name}' not found in registry. {self.hint}"
         )
 
 
 class ModelVersionNotFound(RunelogException):
+    hint = "List its versions with tracker.get_model_versions(name)."
+    hint_cli = "List its versions with `runelog registry get-versions NAME`."
+
     def __init__(self, model_name: str, version: str):
         self.model_name = model_name
         self.version = version
         super().__init__(
-            f"Model '{model_name}' version '{version}' not found. "
-            "List its versions with tracker.get_model_versions(name)."
+            f"Model '{model_name}' version '{version}' not found. {self.hint}"
         )
 
 
 class ArtifactNotFound(RunelogException):
+    hint = "Check the name with tracker.get_run_details(run_id)['artifacts']."
+    hint_cli = "See the run's artifacts with `runelog runs get RUN`."
+
     def __init__(self, artifact_path: str, run_id: str | None = None):
         self.artifact_path = artifact_path
         self.run_id = run_id
         where = f" in run '{run_id}'" if run_id else ""
-        hint = (
-            " Check the name with tracker.get_run_details(run_id)['artifacts']."
-            if run_id
-            else " Check that the file exists."
-        )
+        hint = f" {self.hint}" if run_id else " Check that the file exists."
         super().__init__(f"Artifact '{artifact_path}' not found{where}.{hint}")
 
 
@@ -141,12 +158,12 @@ class InvalidModelVersion(RegistryError):
 
 
 class NoVersionsFound(ModelNotFound):
+    hint = "Register one with tracker.register_model()."
+    hint_cli = "Register one with `runelog registry register RUN ARTIFACT NAME`."
+
     def __init__(self, model_name: str):
         self.model_name = model_name
-        RunelogException.__init__(
-            self,
-            f"No versions found for model '{model_name}'. Register one with tracker.register_model().",
-        )
+        RunelogException.__init__(self, f"No versions found for model '{model_name}'. {self.hint}")
 
 
 class CorruptedMetadata(RunelogException):
@@ -243,12 +260,14 @@ class DvcFileError(RunelogException):
 
 
 class DatasetNotFound(RunelogException):
+    hint = "Check the name with tracker.get_run_details(run_id)['datasets']."
+    hint_cli = "See the run's datasets with `runelog runs get RUN`."
+
     def __init__(self, name: str, run_id: str):
         self.name = name
         self.run_id = run_id
         super().__init__(
-            f"Dataset '{name}' was not logged in run '{run_id}'. "
-            "Check the name with tracker.get_run_details(run_id)['datasets']."
+            f"Dataset '{name}' was not logged in run '{run_id}'. {self.hint}"
         )
 
 
@@ -265,12 +284,14 @@ class DatasetMismatch(RunelogException):
 
 
 class InputNotFound(RunelogException):
+    hint = "Check the names with tracker.get_run_details(run_id)['inputs']."
+    hint_cli = "See the run's inputs with `runelog runs get RUN` or `runelog lineage RUN`."
+
     def __init__(self, name: str, run_id: str):
         self.name = name
         self.run_id = run_id
         super().__init__(
-            f"Run '{run_id}' has no input named '{name}'. "
-            "Check the names with tracker.get_run_details(run_id)['inputs']."
+            f"Run '{run_id}' has no input named '{name}'. {self.hint}"
         )
 
 
@@ -342,3 +363,27 @@ class InvalidAlias(RunelogException, ValueError):
             f"'{alias}' cannot be a model alias: start with a letter, then use letters, digits, '_', '-' or '.' "
             "(up to 100 characters; 'latest' is reserved)."
         )
+
+
+class NoStoreFound(StoreNotFound):
+    """No `.runelog/` in a folder or any folder above it (how the command line finds its store)."""
+
+    def __init__(self, start: str):
+        self.path = start
+        RunelogException.__init__(
+            self,
+            f"No runelog store in '{start}' or any folder above it (looked for a .runelog/ folder). "
+            "Run the command inside a project that has logged runs, or point at one with --store PATH "
+            "or RUNELOG_HOME.",
+        )
+
+
+class InvalidSortKey(InvalidValue):
+    """A sort key that names no column, param or metric: refused instead of silently ignored."""
+
+    def __init__(self, sort_by: str, choices: list[str]):
+        self.sort_by = sort_by
+        self.choices = list(choices)
+        shown = ", ".join(self.choices[:30]) + (", ..." if len(self.choices) > 30 else "")
+        super().__init__(f"Cannot sort by '{sort_by}': no run column, param or metric has that name. "
+                         f"Valid choices: {shown}.")
