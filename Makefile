@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 
-.PHONY: demo test venv clean
+.PHONY: demo test test-slow venv clean
 
 $(VENV)/.dev-installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,9 +29,13 @@ demo: $(VENV)/.dev-installed
 	@cat examples/feature_store/models_by_feature_file.sql
 	$(RUNELOG) sql --file examples/feature_store/models_by_feature_file.sql
 
-# The whole suite; PostgreSQL tests run where RUNELOG_TEST_DATABASE_URL is set.
+# The suite; PostgreSQL tests run where RUNELOG_TEST_DATABASE_URL is set. Long attacks and
+# soak tests are marked `slow`: `make test-slow` runs them (CI runs both).
 test: $(VENV)/.dev-installed
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -m "not slow" --durations=10
+
+test-slow: $(VENV)/.dev-installed
+	$(PY) -m pytest -q -m slow --durations=10 || [ $$? -eq 5 ]  # 5: none collected
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .runelog
