@@ -16,6 +16,29 @@ from typing import TYPE_CHECKING
 
 from . import exceptions
 
+# The exception classes 0.2.0 re-exported here (`from runelog import RunNotFound`), and the bases.
+from .exceptions import (  # noqa: F401
+    ArtifactNotFound,
+    CorruptedMetadata,
+    DuplicateModelRegistration,
+    ExperimentNotFound,
+    InsufficientPermissions,
+    InvalidExperimentId,
+    InvalidInput,
+    InvalidModelVersion,
+    InvalidRunId,
+    ModelNotFound,
+    ModelVersionNotFound,
+    NoActiveRun,
+    NotFound,
+    NoVersionsFound,
+    RegistryError,
+    RunelogException,
+    RunNotFound,
+    StorageError,
+    StoreError,
+)
+
 if TYPE_CHECKING:
     from .tracker import RuneLog
 

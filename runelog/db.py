@@ -23,10 +23,10 @@ from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session
 
 from . import exceptions
-from .models import Base, Experiment
+from .models import Base
 
 # The newest revision in migrations/versions/. A test checks it against Alembic's head.
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0004"
 
 DEFAULT_EXPERIMENT_ID = 0
 DEFAULT_EXPERIMENT_NAME = "default-experiment"
@@ -252,12 +252,9 @@ def _create_schema(engine: Engine) -> None:
 
 
 def _create_defaults(conn) -> None:
-    conn.execute(
-        Experiment.__table__.insert().values(
-            id=DEFAULT_EXPERIMENT_ID, name=DEFAULT_EXPERIMENT_NAME,
-            created_at=datetime.now(timezone.utc),
-        )
-    )
+    """Rows a new store starts with: none. As in 0.2.0, experiment 0 ("default-experiment")
+    is created by the first run that needs it (runs.ensure_default_experiment), so a new
+    store lists no experiments. Migration 0004 does the same for stores made by migrations."""
 
 
 def backup_sqlite(sqlite_path: Path, revision: str) -> Path:

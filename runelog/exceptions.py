@@ -25,7 +25,19 @@ class RunelogException(Exception):
         return text
 
 
-class ExperimentNotFound(RunelogException):
+class NotFound(RunelogException):
+    """Base of every "no such thing" error: experiment, run, artifact, model, dataset, store."""
+
+
+class InvalidInput(RunelogException):
+    """Base of every "the call was wrong" error: a bad argument, or a call made at the wrong time."""
+
+
+class StoreError(RunelogException):
+    """Base of every "the store itself is the problem" error: unreadable, damaged, too new, read-only."""
+
+
+class ExperimentNotFound(NotFound):
     hint = "List the experiments with tracker.list_experiments()."
     hint_cli = "List the experiments with `runelog experiments list`."
 
@@ -34,7 +46,7 @@ class ExperimentNotFound(RunelogException):
         super().__init__(f"Experiment '{experiment_id}' not found. {self.hint}")
 
 
-class RunNotFound(RunelogException):
+class RunNotFound(NotFound):
     def __init__(self, run_id: str):
         self.run_id = run_id
         super().__init__(
@@ -42,29 +54,21 @@ class RunNotFound(RunelogException):
         )
 
 
-class AmbiguousRunId(RunelogException):
+class AmbiguousRunId(RunNotFound, InvalidInput):
+    """A prefix matching several runs: no run has that id, as 0.2.0 would have said (RunNotFound)."""
+
     def __init__(self, prefix: str, candidates: list[str]):
         self.prefix = prefix
         self.candidates = candidates
         shown = ", ".join(candidates[:5]) + (", ..." if len(candidates) > 5 else "")
-        super().__init__(
+        self.run_id = prefix
+        RunelogException.__init__(self,
             f"Run id prefix '{prefix}' matches {len(candidates)} runs ({shown}). "
             "Give more characters of the run id."
         )
 
 
-class ModelNotFound(RunelogException):
-    hint = "Register it first with tracker.register_model(run_id, artifact_name, model_name)."
-    hint_cli = "See the registered models with `runelog registry list`; register one with `runelog registry register`."
-
-    def __init__(self, model_name: str):
-        self.model_name = model_name
-        super().__init__(
-            f"Model '{model_name}' not found in registry. {self.hint}"
-        )
-
-
-class ModelVersionNotFound(RunelogException):
+class ModelVersionNotFound(NotFound):
     hint = "List its versions with tracker.get_model_versions(name)."
     hint_cli = "List its versions with `runelog registry get-versions NAME`."
 
@@ -76,7 +80,26 @@ class ModelVersionNotFound(RunelogException):
         )
 
 
-class ArtifactNotFound(RunelogException):
+class ModelNotFound(ModelVersionNotFound):
+    """An unknown model, which has no versions either.
+
+    0.2.0 raised ModelNotFound for it in load_registered_model and
+    ModelVersionNotFound in add_model_tags/get_model_tags; one class that is
+    both keeps either `except` clause working.
+    """
+
+    hint = "Register it first with tracker.register_model(run_id, artifact_name, model_name)."
+    hint_cli = "See the registered models with `runelog registry list`; register one with `runelog registry register`."
+
+    def __init__(self, model_name: str):
+        self.model_name = model_name
+        self.version = None
+        RunelogException.__init__(self,
+            f"Model '{model_name}' not found in registry. {self.hint}"
+        )
+
+
+class ArtifactNotFound(NotFound):
     hint = "Check the name with tracker.get_run_details(run_id)['artifacts']."
     hint_cli = "See the run's artifacts with `runelog runs get RUN`."
 
@@ -88,14 +111,14 @@ class ArtifactNotFound(RunelogException):
         super().__init__(f"Artifact '{artifact_path}' not found{where}.{hint}")
 
 
-class NoActiveRun(RunelogException):
+class NoActiveRun(InvalidInput):
     def __init__(self):
         super().__init__(
             "No active run. Log inside `with tracker.start_run():`."
         )
 
 
-class RunAlreadyActive(RunelogException):
+class RunAlreadyActive(InvalidInput):
     def __init__(self, run_id: str):
         self.run_id = run_id
         super().__init__(
@@ -104,7 +127,7 @@ class RunAlreadyActive(RunelogException):
         )
 
 
-class InvalidExperimentId(RunelogException):
+class InvalidExperimentId(InvalidInput):
     def __init__(self, experiment_id: str):
         self.experiment_id = experiment_id
         super().__init__(
@@ -112,27 +135,35 @@ class InvalidExperimentId(RunelogException):
         )
 
 
-class InvalidRunId(RunelogException):
+class InvalidRunId(RunNotFound, InvalidInput):
+    """A run id that cannot be one ("..", "/"): no run has it, so it is a RunNotFound, as in 0.2.0."""
+
     def __init__(self, run_id: str):
         self.run_id = run_id
-        super().__init__(
+        RunelogException.__init__(self,
             f"Invalid run ID format: '{run_id}'. "
             "Run ids are hexadecimal; give the full id or a prefix of at least 6 characters."
         )
 
 
-class InvalidKey(RunelogException, ValueError):
+class InvalidKey(InvalidInput, ValueError):
     """A param, metric or tag key that is empty, too long or not a string."""
 
 
-class InvalidValue(RunelogException, ValueError):
-    """A param or tag value that cannot be stored as JSON."""
+class InvalidValue(InvalidInput, ValueError, TypeError):
+    """A value that cannot be stored.
+
+    Also a TypeError: 0.2.0 let json.dump raise TypeError for a param it could not write.
+    """
 
 
-class InvalidArtifactName(RunelogException, ValueError):
+class InvalidArtifactName(ArtifactNotFound, InvalidInput, ValueError):
+    """A name no artifact can have ('..', absolute, NUL); an ArtifactNotFound, as 0.2.0 said on reads."""
+
     def __init__(self, name: str, reason: str):
         self.name = name
-        super().__init__(
+        self.artifact_path, self.run_id = name, None
+        RunelogException.__init__(self,
             f"Invalid artifact name {name!r}: {reason}. "
             "Use a relative name such as 'model.joblib' or 'plots/loss.png'."
         )
@@ -142,22 +173,27 @@ class RegistryError(RunelogException):
     pass
 
 
-class DuplicateModelRegistration(RegistryError):
+class DuplicateModelRegistration(RegistryError, InvalidInput):
     def __init__(self, model_name: str, version: str):
         self.model_name = model_name
         self.version = version
         super().__init__(f"Model '{model_name}' version '{version}' already exists.")
 
 
-class InvalidModelVersion(RegistryError):
+class InvalidModelVersion(RegistryError, ModelVersionNotFound, InvalidInput):
+    """A version that is no whole number ("abc", "0", "²"): 0.2.0 said ModelVersionNotFound for it."""
+
     def __init__(self, version: str):
         self.version = version
-        super().__init__(
+        self.model_name = None
+        RunelogException.__init__(self,
             f"Invalid model version format: '{version}'. Use a whole number such as '1', or 'latest'."
         )
 
 
 class NoVersionsFound(ModelNotFound):
+    version = "latest"
+
     hint = "Register one with tracker.register_model()."
     hint_cli = "Register one with `runelog registry register RUN ARTIFACT NAME`."
 
@@ -166,13 +202,13 @@ class NoVersionsFound(ModelNotFound):
         RunelogException.__init__(self, f"No versions found for model '{model_name}'. {self.hint}")
 
 
-class CorruptedMetadata(RunelogException):
+class CorruptedMetadata(StoreError):
     def __init__(self, file_path: str):
         self.file_path = file_path
         super().__init__(f"Corrupted or unreadable metadata file: {file_path}")
 
 
-class InsufficientPermissions(RunelogException):
+class InsufficientPermissions(StoreError):
     def __init__(self, path: str, operation: str):
         self.path = path
         self.operation = operation
@@ -181,7 +217,7 @@ class InsufficientPermissions(RunelogException):
         )
 
 
-class StorageError(RunelogException):
+class StorageError(StoreError):
     def __init__(self, operation: str, path: str, original_error: Exception | None = None):
         self.operation = operation
         self.path = path
@@ -190,18 +226,20 @@ class StorageError(RunelogException):
         super().__init__(f"Storage error during {operation} at {path}{details}")
 
 
-class StoreUnreadable(RunelogException):
+class StoreUnreadable(StoreError):
     """The metadata database exists but is not a runelog store (or is damaged)."""
 
-    def __init__(self, path: str, reason: str):
+    def __init__(self, path: str, reason: str, advice: str | None = None):
         self.path = path
+        self.reason = reason
+        # Restoring from .runelog/backups/ is only advised by the caller, when copies are there.
         super().__init__(
-            f"Cannot open the runelog database '{path}': {reason}. "
-            "Nothing was changed; restore it from .runelog/backups/ or point runelog at another folder."
+            f"Cannot open the runelog database '{path}': {reason}. Nothing was changed. "
+            + (advice or "Point runelog at another folder, or restore the file from a copy if you have one.")
         )
 
 
-class SchemaTooNew(RunelogException):
+class SchemaTooNew(StoreError):
     def __init__(self, found: str, known: str):
         self.found = found
         self.known = known
@@ -211,7 +249,7 @@ class SchemaTooNew(RunelogException):
         )
 
 
-class SchemaOutdated(RunelogException):
+class SchemaOutdated(StoreError):
     def __init__(self, found: str | None, required: str):
         self.found = found
         self.required = required
@@ -222,14 +260,14 @@ class SchemaOutdated(RunelogException):
         )
 
 
-class MigrationFailed(RunelogException):
+class MigrationFailed(StoreError):
     def __init__(self, error: Exception, backup: str | None):
         self.backup = backup
         where = f" A copy of the database from before the upgrade is at {backup}." if backup else ""
         super().__init__(f"Upgrading the store's schema failed: {error}.{where}")
 
 
-class BlobCorrupted(RunelogException):
+class BlobCorrupted(StoreError):
     def __init__(self, sha256: str, actual: str | None = None, context: str = ""):
         self.sha256 = sha256
         self.actual = actual
@@ -241,7 +279,7 @@ class BlobCorrupted(RunelogException):
         )
 
 
-class BlobMissing(RunelogException):
+class BlobMissing(StoreError):
     def __init__(self, sha256: str, context: str = ""):
         self.sha256 = sha256
         ctx = f" for {context}" if context else ""
@@ -251,7 +289,7 @@ class BlobMissing(RunelogException):
         )
 
 
-class DvcFileError(RunelogException):
+class DvcFileError(InvalidInput):
     def __init__(self, path: str, reason: str):
         self.path = path
         super().__init__(
@@ -259,7 +297,7 @@ class DvcFileError(RunelogException):
         )
 
 
-class DatasetNotFound(RunelogException):
+class DatasetNotFound(NotFound):
     hint = "Check the name with tracker.get_run_details(run_id)['datasets']."
     hint_cli = "See the run's datasets with `runelog runs get RUN`."
 
@@ -271,7 +309,7 @@ class DatasetNotFound(RunelogException):
         )
 
 
-class DatasetMismatch(RunelogException):
+class DatasetMismatch(InvalidInput):
     def __init__(self, name: str, path: str, run_id: str, expected: str, actual: str,
                  expected_size: int | None, actual_size: int):
         self.name, self.path, self.run_id = name, path, run_id
@@ -283,7 +321,7 @@ class DatasetMismatch(RunelogException):
         )
 
 
-class InputNotFound(RunelogException):
+class InputNotFound(NotFound):
     hint = "Check the names with tracker.get_run_details(run_id)['inputs']."
     hint_cli = "See the run's inputs with `runelog runs get RUN` or `runelog lineage RUN`."
 
@@ -295,7 +333,7 @@ class InputNotFound(RunelogException):
         )
 
 
-class InputNotPinned(RunelogException):
+class InputNotPinned(InvalidInput):
     def __init__(self, name: str, run_id: str):
         super().__init__(
             f"Input '{name}' of run '{run_id}' names a run but no artifact, so there are no bytes to verify. "
@@ -303,7 +341,7 @@ class InputNotPinned(RunelogException):
         )
 
 
-class QueryFailed(RunelogException):
+class QueryFailed(InvalidInput):
     def __init__(self, statement: str, reason: str):
         self.statement = statement
         short = " ".join(statement.split())
@@ -313,7 +351,7 @@ class QueryFailed(RunelogException):
         )
 
 
-class SweepConfigError(RunelogException, ValueError):
+class SweepConfigError(InvalidInput, ValueError):
     def __init__(self, path: str, where: str, message: str):
         self.path = path
         self.where = where
@@ -333,7 +371,7 @@ class RunTerminated(SystemExit):
         self.signum = signum
 
 
-class LegacyStoreNotFound(RunelogException):
+class LegacyStoreNotFound(NotFound):
     def __init__(self, path: str):
         self.path = path
         super().__init__(
@@ -342,7 +380,7 @@ class LegacyStoreNotFound(RunelogException):
         )
 
 
-class StoreNotFound(RunelogException):
+class StoreNotFound(NotFound):
     def __init__(self, path: str):
         self.path = path
         super().__init__(
@@ -351,12 +389,12 @@ class StoreNotFound(RunelogException):
         )
 
 
-class ReadOnlyStore(RunelogException):
+class ReadOnlyStore(StoreError):
     def __init__(self):
         super().__init__("This tracker was opened read-only; open it with get_tracker(...) to log or change runs.")
 
 
-class InvalidAlias(RunelogException, ValueError):
+class InvalidAlias(InvalidInput, ValueError):
     def __init__(self, alias: str):
         self.alias = alias
         super().__init__(
@@ -385,5 +423,209 @@ class InvalidSortKey(InvalidValue):
         self.sort_by = sort_by
         self.choices = list(choices)
         shown = ", ".join(self.choices[:30]) + (", ..." if len(self.choices) > 30 else "")
-        super().__init__(f"Cannot sort by '{sort_by}': no run column, param or metric has that name. "
-                         f"Valid choices: {shown}.")
+        super().__init__(f"Cannot sort runs by '{sort_by}'; valid choices: {shown}.")
+
+
+class SweepFileNotFound(SweepConfigError, FileNotFoundError):
+    """A sweep's YAML file or its CSV dataset is not there (0.2.0 raised FileNotFoundError)."""
+
+
+class SweepRunsFailed(RunelogException, RuntimeError):
+    """Some runs of a sweep failed; every run was still tried and recorded."""
+
+    def __init__(self, experiment_name: str, failed: list[tuple[str, str]], total: int):
+        self.experiment_name = experiment_name
+        self.failed = failed
+        shown = "; ".join(f"{spec_id}: {error}" for spec_id, error in failed[:5])
+        more = f"; and {len(failed) - 5} more" if len(failed) > 5 else ""
+        super().__init__(
+            f"{len(failed)} of {total} sweep runs failed ({shown}{more}). Every run was recorded in "
+            f"experiment '{experiment_name}'; see the failed ones with "
+            f"`runelog runs list \"{experiment_name}\" --status FAILED`."
+        )
+
+
+class StoreEmpty(StoreUnreadable):
+    """runelog.db exists but has no bytes: not a store, and never silently made into a new one."""
+
+    def __init__(self, path: str, advice: str | None = None):
+        StoreUnreadable.__init__(
+            self, path, "the file is empty (0 bytes), so it holds no runs",
+            advice or "If it was created by mistake, delete it and runelog will make a new store; "
+                      "if runs should be in it, restore it from a copy (one made with `runelog backup`).")
+
+
+class StoreDamaged(StoreUnreadable):
+    """SQLite found a damaged page (or a file that stopped being a database) while reading."""
+
+    def __init__(self, path: str, detail: str, advice: str | None = None):
+        StoreUnreadable.__init__(
+            self, path, f"SQLite reports the file is damaged ({detail})",
+            advice or "Save what can be read with `sqlite3 runelog.db .recover > recovered.sql`, "
+                      "or restore the file from a copy (one made with `runelog backup`).")
+
+
+class StoreNotWritable(StorageError):
+    """The store's file, folder or filesystem is read-only: reads may work, writes cannot."""
+
+    def __init__(self, path: str, detail: str):
+        self.operation, self.path, self.original_error = "write", path, None
+        RunelogException.__init__(
+            self, f"Cannot write to the runelog store '{path}': {detail}. Nothing was written. "
+                  "Make the folder and runelog.db writable (or mount the filesystem read-write), "
+                  "or copy the .runelog folder somewhere writable and use the copy.")
+
+
+class StoreDiskFull(StorageError):
+    """The disk (or quota) holding the store is full; the failed transaction was rolled back."""
+
+    def __init__(self, path: str, detail: str = "database or disk is full", new: bool = False):
+        self.operation, self.path, self.original_error = "write", path, None
+        self.detail, self.new = detail, new
+        outcome = ("No store was created." if new else
+                   "The write that failed was rolled back; what was stored before is intact.")
+        RunelogException.__init__(
+            self, f"The disk holding the runelog store '{path}' is full ({detail}). {outcome} "
+                  "Free some space and try again.")
+
+
+class StoreIOError(StorageError):
+    """The operating system reported an I/O error under the store."""
+
+    def __init__(self, path: str, detail: str):
+        self.operation, self.path, self.original_error = "I/O", path, None
+        RunelogException.__init__(
+            self, f"A disk error occurred on the runelog store '{path}' ({detail}). The write that failed "
+                  "was rolled back. Check the disk (dmesg, free space), then try again.")
+
+
+class BackupNotSupported(StoreError):
+    def __init__(self, database_url: str):
+        self.database_url = database_url
+        super().__init__(
+            f"tracker.backup / `runelog backup` copies a local SQLite store; this store's metadata is in "
+            f"a server database ({database_url}). Back it up with the server's tool, e.g. "
+            "`pg_dump --format=custom --file runelog.dump DBNAME`, and copy the artifact folder "
+            "(see docs/team.md).")
+
+
+class BackupTargetExists(InvalidInput):
+    def __init__(self, path: str):
+        self.path = path
+        super().__init__(
+            f"'{path}' already holds a runelog store; a backup never overwrites one. "
+            "Give a new (or empty) folder, or delete the old backup first.")
+
+
+class SqlNotAllowed(QueryFailed):
+    """Ad-hoc SQL (`runelog sql`) that is not one reading statement: refused, nothing was run or changed."""
+
+    def __init__(self, statement: str, reason: str):
+        self.statement = statement
+        self.reason = reason
+        short = " ".join(statement.split())
+        RunelogException.__init__(
+            self,
+            f"Refused: {reason}. runelog sql runs exactly one reading statement per call (SELECT, "
+            f"WITH ... SELECT, VALUES, or EXPLAIN of one) on a read-only connection, so nothing was changed. "
+            f"Query: {short[:200]}. Change a store through the runelog API or commands; see docs/sql.md.",
+        )
+
+
+import pickle as _pickle  # noqa: E402  (for ModelNotSerialisable's base; pickle is stdlib and cheap)
+
+
+class ArtifactUnreadable(InvalidInput, OSError):
+    """A file given to `log_artifact` could not be read; nothing of that call was recorded.
+
+    An OSError (a PermissionError when that was the cause, see `of`), as 0.2.0 raised.
+    """
+
+    def __init__(self, path: str, error: OSError):
+        InvalidInput.__init__(
+            self, f"Cannot read '{path}' ({error.strerror or error}); nothing of this log_artifact call was "
+                  "recorded. Make the file readable (or move it out of the folder) and log again.")
+        self.path = path
+        self.errno, self.strerror, self.filename = error.errno, error.strerror, path
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+    @classmethod
+    def of(cls, path: str, error: OSError) -> ArtifactUnreadable:
+        return ArtifactPermissionDenied(path, error) if isinstance(error, PermissionError) else cls(path, error)
+
+
+class ArtifactPermissionDenied(ArtifactUnreadable, PermissionError):
+    """ArtifactUnreadable because of file permissions."""
+
+
+class ModelNotSerialisable(InvalidValue, _pickle.PicklingError):
+    """`log_model` was given an object joblib cannot pickle (a lambda, a generator, a lock...)."""
+
+    def __init__(self, name: str, error: Exception):
+        self.name = name
+        super().__init__(
+            f"The model for '{name}' cannot be pickled: {error}. Nothing was recorded. Log an object "
+            "defined at module level (not a lambda or a local function), or save it yourself and use log_artifact.")
+
+
+class DownloadBlocked(InvalidInput, FileExistsError):
+    """Something in the destination folder stands where a download has to write; nothing was written there."""
+
+    def __init__(self, path: str, problem: str):
+        InvalidInput.__init__(
+            self, f"Cannot download to '{path}': it {problem}. Move it away or choose another destination folder.")
+        self.path = path
+        self.filename = path
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class InvalidExperimentName(InvalidKey, ExperimentNotFound):
+    """An empty or blank experiment name: refused when creating, and no experiment has it when reading."""
+
+    def __init__(self, name: str):
+        self.experiment_id = name
+        RunelogException.__init__(
+            self, f"The experiment name {name!r} is empty or blank; give the experiment a name "
+                  "(or leave experiment_name out to use the default experiment).")
+
+
+class RunDeleted(RunNotFound):
+    """The active run was deleted (by `runelog runs delete` or delete_run, maybe in another process)
+    while this process was still logging into it."""
+
+    def __init__(self, run_id: str, dropped: int = 0):
+        self.run_id = run_id
+        self.dropped = dropped
+        lost = f" {dropped} waiting metric points were dropped." if dropped else ""
+        RunelogException.__init__(
+            self, f"Run '{run_id}' was deleted while it was still open, so nothing more can be logged into it."
+                  f"{lost} Start a new run to go on logging; leaving the `with` block ends this one quietly.")
+
+
+class StoreBusy(StoreError):
+    """Another connection held the store's write lock for longer than runelog waits for it."""
+
+    def __init__(self, what: str, seconds: float, detail: str = ""):
+        self.seconds = seconds
+        why = f" ({detail})" if detail else ""
+        RunelogException.__init__(
+            self, f"The store stayed locked by another program for {seconds:g} s{why}, so {what} could not be "
+                  "written yet. Find the process holding a long write transaction on the store (a `sqlite3` shell "
+                  "inside BEGIN, another tool), let it finish, and try again.")
+
+
+class MetricsNotStored(StoreError):
+    """Metric points could not be written to the store (kept in memory and retried, or lost at run end)."""
+
+    def __init__(self, run_id: str, count: int, cause: object, lost: bool):
+        self.run_id, self.count, self.lost = run_id, count, lost
+        fate = ("They are lost: the run ended before the store could take them."
+                if lost else "They are kept in memory, in order, and retried in the background.")
+        RunelogException.__init__(
+            self, f"{count} metric points of run '{run_id}' could not be written to the store ({cause}). {fate} "
+                  "Fix what stops the store from being written (free disk space, end the program holding its "
+                  "lock); tracker.flush() tries again at once.")

@@ -52,14 +52,36 @@ def resolve_run_id(session: Session, run_id: Any) -> str:
     return matches[0]
 
 
+_DIGITS = re.compile(r"^[0-9]{1,18}$")  # ASCII only: '²'.isdigit() is True, but int('²') fails
+
+
+def as_experiment_id(value: Any) -> int | None:
+    """The id a value spells (0, 7, "7"), or None if it is no whole number."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if 0 <= value < 10**18 else None
+    return int(value) if isinstance(value, str) and _DIGITS.match(value) else None
+
+
+def check_experiment_name(name: Any) -> str:
+    """`name` if it can name an experiment; empty and blank names are refused."""
+    if isinstance(name, str) and not name.strip():
+        raise exceptions.InvalidExperimentName(name)
+    return codec.check_key(name, "experiment name")
+
+
 def experiment_id_of(executor: Session | Connection, name_or_id: Any) -> int:
-    """An experiment's id from its id (a string of digits, as 0.2.0 had) or else its name."""
-    key = str(name_or_id)
-    found = None
-    if key.isdigit():
-        found = executor.execute(select(Experiment.id).where(Experiment.id == int(key))).scalar()
-    if found is None:
-        found = executor.execute(select(Experiment.id).where(Experiment.name == key)).scalar()
+    """The one rule for "an experiment's name or id", used by every call that takes one.
+
+    An exact name match wins (an experiment may be called "1"); a bare number
+    that is no experiment's name is an id; an empty or blank name is refused.
+    """
+    key = name_or_id if isinstance(name_or_id, str) else str(name_or_id)
+    if not key.strip():
+        raise exceptions.InvalidExperimentName(key)
+    found = executor.execute(select(Experiment.id).where(Experiment.name == key)).scalar()
+    number = as_experiment_id(name_or_id)
+    if found is None and number is not None:
+        found = executor.execute(select(Experiment.id).where(Experiment.id == number)).scalar()
     if found is None:
         raise exceptions.ExperimentNotFound(key)
     return found
@@ -71,34 +93,51 @@ def resolve_experiment(session: Session, name_or_id: Any) -> Experiment:
 
 
 def experiment_by_id(session: Session, experiment_id: Any) -> dict[str, str] | None:
-    key = str(experiment_id)
-    found = session.get(Experiment, int(key)) if key.isdigit() else None
+    """0.2.0's get_experiment: by id only; None for anything that is no experiment's id."""
+    number = as_experiment_id(experiment_id)
+    found = session.get(Experiment, number) if number is not None else None
     return None if found is None else {"experiment_id": str(found.id), "name": found.name}
 
 
 def experiment_id_for(session: Session | Connection, experiment_name: str | None, experiment_id: Any) -> int:
-    """The experiment a new run goes into, created by name if needed (0.2.0's rules)."""
-    if experiment_name:
+    """The experiment a new run goes into (0.2.0's rules).
+
+    A name (even "", which is refused) wins over `experiment_id` and is created
+    if needed; the default experiment "0" is created by the first run that uses it.
+    """
+    if experiment_name is not None:
         return get_or_create_experiment(session, experiment_name)
-    key = str(experiment_id if experiment_id not in (None, "") else db.DEFAULT_EXPERIMENT_ID)
-    if not key.isdigit():
-        raise exceptions.InvalidExperimentId(key)
-    if int(key) == db.DEFAULT_EXPERIMENT_ID:
+    if experiment_id in (None, ""):
+        experiment_id = db.DEFAULT_EXPERIMENT_ID
+    number = as_experiment_id(experiment_id)
+    if number is None:
+        raise exceptions.InvalidExperimentId(str(experiment_id))
+    if number == db.DEFAULT_EXPERIMENT_ID:
         ensure_default_experiment(session)
-    elif session.execute(select(Experiment.id).where(Experiment.id == int(key))).first() is None:
-        raise exceptions.ExperimentNotFound(key)
-    return int(key)
+    elif session.execute(select(Experiment.id).where(Experiment.id == number)).first() is None:
+        raise exceptions.ExperimentNotFound(str(experiment_id))
+    return number
 
 
-def ensure_default_experiment(session: Session | Connection) -> None:
+def ensure_default_experiment(session: Session | Connection) -> int:
+    """Create experiment 0, "default-experiment", unless it exists (as 0.2.0 did on first use)."""
     db.upsert(session, Experiment.__table__, [{
         "id": db.DEFAULT_EXPERIMENT_ID, "name": db.DEFAULT_EXPERIMENT_NAME,
         "created_at": datetime.now(timezone.utc)}], keys=["id"], update=[])
+    return db.DEFAULT_EXPERIMENT_ID
 
 
 def get_or_create_experiment(session: Session | Connection, name: str) -> int:
-    """Id of the experiment called `name`; concurrent creators get the same one."""
-    codec.check_key(name, "experiment name")
+    """Id of the experiment called `name`; concurrent creators get the same one.
+
+    New experiments are numbered from 1: id 0 is kept for "default-experiment"
+    (0.2.0 gave id 0 to whichever experiment came first, so a project's first
+    named experiment and the default one collided). Naming the default
+    experiment gets it, created if needed, as in 0.2.0.
+    """
+    check_experiment_name(name)
+    if name == db.DEFAULT_EXPERIMENT_NAME:
+        return ensure_default_experiment(session)
     db.upsert(session, Experiment.__table__, [{"name": name, "created_at": datetime.now(timezone.utc)}],
               keys=["name"], update=[])
     return session.execute(select(Experiment.id).where(Experiment.name == name)).scalar_one()

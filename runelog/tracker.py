@@ -205,7 +205,7 @@ class RuneLog:
 
     def _experiment_for(self, connection, experiment_name: str | None, experiment_id: Any) -> int:
         """The experiment id for a new run; remembered, so a loop of runs asks the database once."""
-        key = experiment_name or f"#{experiment_id}"
+        key = f"#{experiment_id}" if experiment_name is None else f"name:{experiment_name}"  # "" is refused
         if key not in self._experiment_ids:
             self._experiment_ids[key] = runs.experiment_id_for(connection, experiment_name, experiment_id)
         return self._experiment_ids[key]
@@ -233,7 +233,9 @@ class RuneLog:
                 params = {f"param_{k}": v for k, v in runs.params_of(s, run.id).items()}
                 meta = dict(runs.run_meta(run), tags=runs.tags_of(s, run.id))
                 return {**meta, **params, **runs.latest_metrics_of(s, run.id)}
-        except exceptions.RunNotFound:
+        except exceptions.AmbiguousRunId:
+            raise  # a prefix of several runs: say so rather than pretend there is none
+        except exceptions.RunNotFound:  # unknown or malformed ("..", "/"): None, as in 0.2.0
             return None
 
     def get_run_details(self, run_id: str) -> dict | None:
@@ -253,6 +255,8 @@ class RuneLog:
                 if environment:
                     details["environment"] = environment
                 return details
+        except exceptions.AmbiguousRunId:
+            raise
         except exceptions.RunNotFound:
             return None
 
