@@ -1,37 +1,185 @@
-"""Ad-hoc SQL on a store, on a connection the database itself keeps read-only.
+"""Ad-hoc SQL on a store (`runelog sql`): one reading statement, refused twice over.
 
-A write is refused by SQLite (`mode=ro`) or PostgreSQL (a READ ONLY
-transaction), never by matching the statement's text.
+First lock, the parser (sql_guard): one statement, and only SELECT, WITH ...
+SELECT, VALUES or EXPLAIN of one of those, with no data-changing CTE and no
+call to a function that acts on the server or its files.
+
+Second lock, the database, so that a statement the parser misjudges still
+cannot change anything:
+- SQLite: the file is opened `mode=ro`, with `PRAGMA query_only`, no room for
+  attached databases (SQLITE_LIMIT_ATTACHED = 0, which also stops VACUUM INTO)
+  and an authorizer that allows only SELECT, reading columns, recursive CTEs
+  and functions not on the deny list. ATTACH, VACUUM, PRAGMA, temp tables,
+  writes and load_extension are all refused by SQLite itself.
+- PostgreSQL: the session has default_transaction_read_only=on and the
+  transaction begins READ ONLY; the statement is prepared on the server, which
+  refuses more than one command, so `SET TRANSACTION READ WRITE; DELETE ...`
+  cannot switch the transaction back; a statement_timeout bounds the time.
+  A read-only transaction does not stop everything (a superuser can still
+  `COPY ... TO PROGRAM`, anyone may call pg_terminate_backend on their own
+  sessions): the parser refuses those, and the role's own grants are the last
+  line (docs/team.md: the read-only role for `runelog sql`).
 """
 
 from __future__ import annotations
 
+import re
+import sqlite3
 from typing import Any
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.exc import DBAPIError
+from . import db, exceptions, sql_guard
 
-from . import db, exceptions
+# SQLAlchemy's own pattern for `:name` in text(); a match that names no given parameter is
+# escaped, so a colon in a literal such as '{"a":1}' stays a colon.
+_BIND = re.compile(r"(?<![:\w\x5c]):(\w+)(?![:\w])", re.UNICODE)
+
+STATEMENT_TIMEOUT_SECONDS = 300
+LOCK_TIMEOUT_SECONDS = 30
+
+# SQLite authorizer actions a plain read needs; every other action is denied.
+_SQLITE_ALLOWED = frozenset(
+    getattr(sqlite3, name) for name in ("SQLITE_SELECT", "SQLITE_READ", "SQLITE_FUNCTION", "SQLITE_RECURSIVE")
+    if hasattr(sqlite3, name))
+_SQLITE_ACTIONS = {
+    getattr(sqlite3, f"SQLITE_{name}"): name.replace("_", " ")
+    for name in ("CREATE_INDEX", "CREATE_TABLE", "CREATE_TEMP_INDEX", "CREATE_TEMP_TABLE", "CREATE_TEMP_TRIGGER",
+                 "CREATE_TEMP_VIEW", "CREATE_TRIGGER", "CREATE_VIEW", "DELETE", "DROP_INDEX", "DROP_TABLE",
+                 "DROP_TEMP_INDEX", "DROP_TEMP_TABLE", "DROP_TEMP_TRIGGER", "DROP_TEMP_VIEW", "DROP_TRIGGER",
+                 "DROP_VIEW", "INSERT", "PRAGMA", "READ", "SELECT", "TRANSACTION", "UPDATE", "ATTACH", "DETACH",
+                 "ALTER_TABLE", "REINDEX", "ANALYZE", "CREATE_VTABLE", "DROP_VTABLE", "FUNCTION", "SAVEPOINT",
+                 "RECURSIVE")
+    if hasattr(sqlite3, f"SQLITE_{name}")
+}
 
 
 def run_readonly(location: db.StoreLocation, statement: str,
                  params: dict[str, Any] | None = None) -> tuple[list[str], list[tuple]]:
-    """Run one statement read-only; return (column names, rows)."""
+    """Run one reading statement; return (column names, rows).
+
+    Raises SqlNotAllowed for anything but one read (nothing is run), and
+    QueryFailed when the database rejects the statement. `:name` marks a
+    parameter, bound from `params`.
+
+    >>> run_readonly(db.locate("."), "SELECT count(*) AS n FROM runs WHERE status = :s", {"s": "FINISHED"})
+    (['n'], [(12,)])
+    """
     sqlite_path = location.sqlite_path
     if sqlite_path is not None:
         if not sqlite_path.is_file():
-            raise exceptions.StoreUnreadable(str(sqlite_path), "there is no store here yet")
-        engine = create_engine(f"sqlite:///file:{sqlite_path}?mode=ro&uri=true")
-    else:
-        engine = create_engine(location.database_url,
-                               connect_args={"options": "-c default_transaction_read_only=on"})
+            raise exceptions.StoreNotFound(str(sqlite_path.parent.parent))
+        sql_guard.check_readonly(statement, "sqlite")
+        return execute_sqlite(sqlite_path, statement, params)
+    if not location.database_url.startswith("postgresql"):
+        raise exceptions.QueryFailed(statement, "runelog sql supports SQLite and PostgreSQL stores only")
+    sql_guard.check_readonly(statement, "postgresql")
+    return execute_postgres(location.database_url, statement, params)
+
+
+def execute_sqlite(path, statement: str, params: dict[str, Any] | None = None) -> tuple[list[str], list[tuple]]:
+    """Run `statement` on a SQLite file that SQLite itself keeps read-only (the second lock alone)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import StatementError
+    from sqlalchemy.pool import NullPool
+
+    denied: list[str] = []
+
+    def authorize(action, arg1, arg2, _database, _trigger):
+        if action in _SQLITE_ALLOWED and not (action == sqlite3.SQLITE_FUNCTION
+                                              and sql_guard.forbidden_function(arg2 or "")):
+            return sqlite3.SQLITE_OK
+        detail = " ".join(str(a) for a in (arg1, arg2) if a)
+        denied.append(f"{_SQLITE_ACTIONS.get(action, f'action {action}')} {detail}".strip())
+        return sqlite3.SQLITE_DENY
+
+    engine = create_engine(f"sqlite:///file:{path}?mode=ro&uri=true", poolclass=NullPool,
+                           connect_args={"timeout": db.BUSY_TIMEOUT_SECONDS})
     try:
         with engine.connect() as conn:
-            result = conn.execute(text(statement), params or {})
-            if not result.returns_rows:
-                return [], []
-            return list(result.keys()), [tuple(row) for row in result]
-    except DBAPIError as exc:
-        raise exceptions.QueryFailed(statement, str(exc.orig).strip()) from None
+            raw = conn.connection.dbapi_connection
+            raw.execute("PRAGMA query_only = ON")
+            _warm_table_functions(raw)
+            if hasattr(raw, "enable_load_extension"):
+                raw.enable_load_extension(False)
+            if hasattr(raw, "setlimit"):  # Python 3.11+
+                raw.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
+            raw.set_authorizer(authorize)
+            try:
+                return _fetch(conn.execute(_text(statement, params or {}), params or {}))
+            finally:
+                raw.set_authorizer(None)
+    except StatementError as exc:
+        if denied:
+            raise exceptions.SqlNotAllowed(statement, f"SQLite's guard denied {denied[0]}") from None
+        if "one statement at a time" in _reason(exc):
+            raise exceptions.SqlNotAllowed(statement, "it holds more than one statement (SQLite refused it)") from None
+        raise exceptions.QueryFailed(statement, _reason(exc)) from None
     finally:
         engine.dispose()
+
+
+def execute_postgres(url: str, statement: str, params: dict[str, Any] | None = None) -> tuple[list[str], list[tuple]]:
+    """Run `statement` in a read-only PostgreSQL session and transaction (the second lock alone)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import DBAPIError, StatementError
+    from sqlalchemy.pool import NullPool
+
+    parsed = make_url(url)
+    options = " ".join(filter(None, [
+        parsed.query.get("options"),
+        "-c default_transaction_read_only=on",
+        f"-c statement_timeout={STATEMENT_TIMEOUT_SECONDS * 1000}",
+        f"-c lock_timeout={LOCK_TIMEOUT_SECONDS * 1000}",
+        f"-c idle_in_transaction_session_timeout={STATEMENT_TIMEOUT_SECONDS * 1000}",
+    ]))
+    connect_args: dict[str, Any] = {"options": options}
+    if parsed.get_driver_name() == "psycopg":
+        connect_args["prepare_threshold"] = 0  # prepared statements hold exactly one command
+    engine = create_engine(parsed, poolclass=NullPool, connect_args=connect_args)
+    try:
+        with engine.connect() as conn:
+            conn.execution_options(postgresql_readonly=True)  # BEGIN READ ONLY; closing rolls it back
+            return _fetch(conn.execute(_text(statement, params or {}), params or {}))
+    except DBAPIError as exc:
+        state = getattr(exc.orig, "sqlstate", None)
+        if state == "25006":  # read_only_sql_transaction
+            raise exceptions.SqlNotAllowed(statement, f"PostgreSQL refused it in a read-only transaction "
+                                                      f"({_reason(exc)})") from None
+        if "multiple commands" in _reason(exc):
+            raise exceptions.SqlNotAllowed(statement, "it holds more than one statement (PostgreSQL refused it)"
+                                           ) from None
+        raise exceptions.QueryFailed(statement, _reason(exc)) from None
+    except StatementError as exc:
+        raise exceptions.QueryFailed(statement, _reason(exc)) from None
+    finally:
+        engine.dispose()
+
+
+def _warm_table_functions(raw: sqlite3.Connection) -> None:
+    # SQLite sets up a table-valued function (json_each, json_tree) on its first use in a
+    # connection, and asks the authorizer about an UPDATE of sqlite_master while doing it
+    # (nothing is written). Using them once before the authorizer is installed keeps the
+    # authorizer strict and these reads allowed.
+    for function in ("json_each", "json_tree"):
+        try:
+            raw.execute(f"SELECT 1 FROM {function}('[]') LIMIT 0").fetchall()
+        except sqlite3.Error:  # built without JSON
+            pass
+
+
+def _text(statement: str, params: dict[str, Any]):
+    """A text() clause whose only bind parameters are the ones given."""
+    from sqlalchemy import text
+
+    return text(_BIND.sub(lambda m: m.group(0) if m.group(1) in params else "\\" + m.group(0), statement))
+
+
+def _fetch(result) -> tuple[list[str], list[tuple]]:
+    if not result.returns_rows:
+        return [], []
+    return list(result.keys()), [tuple(row) for row in result]
+
+
+def _reason(exc) -> str:
+    original = getattr(exc, "orig", None) or exc
+    return " ".join(str(original).split()).rstrip(".") or type(original).__name__

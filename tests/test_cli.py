@@ -117,7 +117,7 @@ def test_sql_reads_and_refuses_writes(pipeline):
     csv_out = invoke(store, "sql", "SELECT count(*) AS n FROM runs", "--csv")
     assert csv_out.output.splitlines() == ["n", "2"]
     refused = invoke(store, "sql", "DELETE FROM runs")
-    assert refused.exit_code == 1 and "readonly" in refused.output
+    assert refused.exit_code == 1 and "Refused: DELETE is not a reading statement" in refused.output
     assert json.loads(invoke(store, "sql", "SELECT count(*) AS n FROM runs", "--json").output) == [{"n": 2}]
     query = store / "q.sql"
     query.write_text("SELECT name FROM registered_models")

@@ -17,18 +17,25 @@ from .common import console, location, short, tracker
 
 
 def sql(
-    query: Optional[str] = typer.Argument(None, help="One SQL statement."),
+    query: Optional[str] = typer.Argument(None, help="One reading SQL statement."),
     file: Optional[Path] = typer.Option(None, "--file", "-f", help="Read the statement from a file."),
     as_csv: bool = typer.Option(False, "--csv", help="Write CSV to stdout."),
     as_json: bool = typer.Option(False, "--json", help="Write a JSON list of objects to stdout."),
 ) -> None:
-    """Run ad-hoc SQL on the store, read-only (the database refuses writes)."""
+    """Run one reading SQL statement on the store (SELECT, WITH ... SELECT, VALUES, EXPLAIN).
+
+    Anything else is refused before it runs, and the database connection is
+    read-only as well (docs/sql.md).
+    """
     if (query is None) == (file is None):
         raise typer.BadParameter("give a query or --file, not both")
     if file is not None:
         if not file.is_file():
             raise exceptions.RunelogException(f"SQL file '{file}' does not exist.")
-        query = file.read_text()
+        try:
+            query = file.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise exceptions.RunelogException(f"SQL file '{file}' is not UTF-8 text; save it as UTF-8.") from None
     columns, rows = adhoc.run_readonly(location(), query)
     if as_json:
         print(json.dumps([dict(zip(columns, row, strict=True)) for row in rows], default=str))

@@ -1,0 +1,168 @@
+"""Decide, with a real SQL parser, whether ad-hoc SQL is one statement that only reads.
+
+This is the first of two locks on `runelog sql`; the database is the second
+(runelog/sql.py: SQLite's authorizer, PostgreSQL's read-only session). The
+parser is sqlglot, imported only when a statement is checked.
+
+Allowed: exactly one SELECT, WITH ... SELECT, set operation (UNION ...),
+VALUES or parenthesised query, or EXPLAIN of one of those. Refused anywhere in
+the tree: data-changing statements (also inside a CTE, which PostgreSQL
+allows), SELECT ... INTO, row locks (FOR UPDATE/SHARE), anything the parser
+only knows as a raw command (COPY, SET, DO, LOCK, LISTEN, ...), and calls to
+functions that act on the server or its files (pg_terminate_backend,
+set_config, lo_export, load_extension, ...).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from . import exceptions
+
+DIALECTS = {"sqlite": "sqlite", "postgresql": "postgres"}
+
+# Node classes that change data, schema, session or server state. Looked up by
+# name so that a class missing from an older or newer sqlglot is just skipped.
+_FORBIDDEN_NODES = (
+    "Insert", "Update", "Delete", "Merge", "Copy", "Export", "LoadData", "MultitableInserts",
+    "ConditionalInsert", "Create", "Drop", "Alter", "AlterColumn", "AlterSession", "AlterSet",
+    "AlterRename", "TruncateTable", "Undrop", "SwapTable", "Comment", "Grant", "Revoke",
+    "Attach", "Detach", "Pragma", "Analyze", "Set", "Use", "Transaction", "Commit", "Rollback",
+    "Command", "Execute", "ExecuteSql", "Declare", "Kill", "Install", "Put", "Get", "Cache",
+    "Uncache", "Refresh", "Into", "Lock", "NextValueFor", "StoredProcedure", "Block",
+)
+_READ_TOPS = ("Select", "SetOperation", "Union", "Intersect", "Except", "Values", "Subquery")
+
+# Functions that act beyond reading rows: end or signal other sessions, change
+# settings, advance sequences, take advisory locks, read or write server files,
+# run a query given as text, reach other databases, load native code.
+_FORBIDDEN_FUNCTIONS = frozenset({
+    "set_config", "nextval", "setval", "pg_notify", "ts_stat", "pg_stat_file", "pg_current_logfile",
+    "pg_promote", "lowrite", "loread", "pg_import_system_collations",
+    # SQLite: native code and file access (fts3_tokenizer can install a native pointer)
+    "load_extension", "readfile", "writefile", "edit", "fts3_tokenizer",
+})
+_FORBIDDEN_PREFIXES = (
+    "pg_terminate_", "pg_cancel_", "pg_signal_", "pg_reload_", "pg_rotate_", "pg_switch_",
+    "pg_advisory", "pg_try_advisory", "pg_read_", "pg_ls_", "pg_file_", "pg_stat_reset",
+    "pg_stat_statements_reset", "pg_replication_", "pg_logical_", "pg_create_", "pg_drop_",
+    "pg_copy_", "pg_wal_", "pg_backup_", "pg_start_backup", "pg_stop_backup", "pg_log_",
+    "lo_", "dblink", "query_to_xml", "cursor_to_xml",
+)
+_EXPLAIN_OPTIONS = {"ANALYZE", "ANALYSE", "VERBOSE", "QUERY", "PLAN"}
+
+
+def forbidden_function(name: str) -> bool:
+    """True for a function `runelog sql` must not call (case-insensitive)."""
+    name = name.lower()
+    return name in _FORBIDDEN_FUNCTIONS or name.startswith(_FORBIDDEN_PREFIXES)
+
+
+def check_readonly(statement: str, dialect: str) -> None:
+    """Raise SqlNotAllowed unless `statement` is one reading statement.
+
+    `dialect` is SQLAlchemy's name for the backend: "sqlite" or "postgresql".
+    """
+    if not statement.strip():
+        raise exceptions.SqlNotAllowed(statement, "the statement is empty")
+    _check(statement, statement, DIALECTS.get(dialect, dialect), explain_allowed=True)
+
+
+def _check(whole: str, statement: str, dialect: str, explain_allowed: bool) -> None:
+    from sqlglot import exp
+
+    trees = [t for t in _parse(whole, statement, dialect)
+             if t is not None and not isinstance(t, getattr(exp, "Semicolon", ()))]
+    if not trees:
+        raise exceptions.SqlNotAllowed(whole, "there is no statement in it, only comments")
+    if len(trees) > 1:
+        raise exceptions.SqlNotAllowed(whole, f"it holds {len(trees)} statements; give one statement per call")
+    tree = trees[0]
+    if isinstance(tree, exp.Command) and str(tree.this).upper() == "EXPLAIN" and explain_allowed:
+        explained = tree.expression.name if tree.expression is not None else ""
+        _check(whole, _strip_explain_options(whole, explained, dialect), dialect, explain_allowed=False)
+        return
+    if not isinstance(tree, _classes(_READ_TOPS)):
+        raise exceptions.SqlNotAllowed(whole, f"{_first_word(statement, dialect)} is not a reading statement")
+    forbidden = _classes(_FORBIDDEN_NODES)
+    for node in tree.walk():
+        if isinstance(node, forbidden):
+            raise exceptions.SqlNotAllowed(whole, f"it contains {_describe(node)}, which does more than read")
+        if isinstance(node, exp.Func):
+            name = node.name if isinstance(node, exp.Anonymous) else node.sql_name()
+            if name and forbidden_function(name):
+                raise exceptions.SqlNotAllowed(
+                    whole, f"it calls {name}(), which acts on the server, its files or other sessions")
+
+
+def _parse(whole: str, statement: str, dialect: str) -> list:
+    import sqlglot
+
+    try:
+        with _quiet_sqlglot():
+            return sqlglot.parse(statement, read=dialect)
+    except Exception as exc:  # sqlglot raises ParseError, TokenError, and sometimes worse on odd input
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise exceptions.SqlNotAllowed(
+            whole, f"it could not be parsed as one reading statement ({first[:160]})") from None
+
+
+def _strip_explain_options(whole: str, explained: str, dialect: str) -> str:
+    """The statement EXPLAIN applies to, without `(options)`, ANALYZE, VERBOSE or QUERY PLAN."""
+    import sqlglot
+    from sqlglot.tokens import TokenType
+
+    try:
+        tokens = sqlglot.tokenize(explained, read=dialect)
+    except Exception:
+        raise exceptions.SqlNotAllowed(whole, "the statement after EXPLAIN could not be read") from None
+    i = 0
+    if tokens and tokens[0].token_type == TokenType.L_PAREN:
+        depth = 0
+        for i, token in enumerate(tokens):
+            depth += {TokenType.L_PAREN: 1, TokenType.R_PAREN: -1}.get(token.token_type, 0)
+            if depth == 0:
+                break
+        i += 1
+    while i < len(tokens) and tokens[i].text.upper() in _EXPLAIN_OPTIONS:
+        i += 1
+    if i >= len(tokens):
+        raise exceptions.SqlNotAllowed(whole, "EXPLAIN is not followed by a statement")
+    return explained[tokens[i].start:]
+
+
+def _classes(names: tuple[str, ...]) -> tuple[type, ...]:
+    from sqlglot import exp
+
+    return tuple(cls for cls in (getattr(exp, name, None) for name in names) if isinstance(cls, type))
+
+
+def _describe(node) -> str:
+    from sqlglot import exp
+
+    if isinstance(node, exp.Command):
+        return str(node.this).upper()
+    return {"into": "SELECT ... INTO", "lock": "FOR UPDATE/SHARE (a row lock)"}.get(node.key, node.key.upper())
+
+
+def _first_word(statement: str, dialect: str) -> str:
+    import sqlglot
+
+    with contextlib.suppress(Exception):
+        tokens = sqlglot.tokenize(statement, read=dialect)
+        if tokens:
+            return tokens[0].text.upper()
+    return statement.split()[0].upper()
+
+
+@contextlib.contextmanager
+def _quiet_sqlglot():
+    # sqlglot logs a warning when it falls back to a raw Command; the refusal says enough.
+    logger = logging.getLogger("sqlglot")
+    previous = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(previous)
