@@ -50,11 +50,24 @@ def _parquet_shape(path: Path) -> dict[str, Any]:
             "data_schema": json.dumps(columns)}
 
 
+def dvc_file_for(data_path: str | os.PathLike) -> Path:
+    """Where DVC keeps the record of `data_path`: `<data_path>.dvc`."""
+    return Path(f"{os.fspath(data_path)}.dvc")
+
+
+def missing_dvc_file_warning(data_path: str | os.PathLike, recorded: bool) -> str:
+    """What log_dvc_input says when there is no .dvc file (0.2.0 warned and went on)."""
+    what = (f"Recorded '{os.fspath(data_path)}' by its SHA-256 fingerprint instead, so the lineage is kept."
+            if recorded else "Nothing was recorded for it.")
+    return (f"DVC file not found at {dvc_file_for(data_path)}: skipping DVC logging. "
+            f"Run `dvc add {os.fspath(data_path)}` to version the data with DVC. {what}")
+
+
 def read_dvc_file(data_path: str | os.PathLike) -> dict[str, Any]:
     """The md5 (and size) DVC recorded for `data_path` in `<data_path>.dvc`."""
     import yaml
 
-    dvc_file = Path(f"{data_path}.dvc")
+    dvc_file = dvc_file_for(data_path)
     if not dvc_file.is_file():
         raise exceptions.DvcFileError(str(dvc_file), "the file does not exist")
     try:

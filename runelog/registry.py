@@ -58,10 +58,19 @@ def parse_version(version: Any) -> int | None:
     """None for "latest", else the version number; InvalidModelVersion for anything else."""
     if version is None or version == "latest":
         return None
-    text = str(version).strip()
-    if not text.isdigit() or int(text) < 1:
+    if isinstance(version, int) and not isinstance(version, bool):
+        text = str(version)
+    elif isinstance(version, str):
+        text = version.strip()
+    else:
+        raise exceptions.InvalidModelVersion(repr(version))
+    # ASCII digits only: "²".isdigit() is True but int("²") raises ValueError.
+    if not _VERSION.match(text) or int(text) < 1:
         raise exceptions.InvalidModelVersion(str(version))
     return int(text)
+
+
+_VERSION = re.compile(r"^[0-9]{1,9}$")
 
 
 def model_id_of(session: Session, model_name: str) -> int:
@@ -76,8 +85,8 @@ def get_version(session: Session, model_name: str, version: Any = "latest") -> M
     """A version by number, "latest", or "@alias"."""
     if isinstance(version, str) and version.startswith("@"):
         return _aliased_version(session, model_name, version[1:])
+    model_id = model_id_of(session, model_name)  # an unknown model first, as 0.2.0 checked
     number = parse_version(version)
-    model_id = model_id_of(session, model_name)
     stmt = select(ModelVersion).where(ModelVersion.model_id == model_id)
     if number is None:
         found = session.execute(stmt.order_by(ModelVersion.version.desc()).limit(1)).scalar_one_or_none()

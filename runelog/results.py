@@ -8,6 +8,7 @@ inside the functions that need it.
 from __future__ import annotations
 
 import functools
+from datetime import timezone
 from typing import Any
 
 from sqlalchemy import bindparam, exists, func, select
@@ -43,23 +44,24 @@ def load_results(executor, experiment_name_or_id: str, sort_by: str | None = Non
     """One row per run: experiment_id, status, times, `param_*` columns, latest metric values.
 
     Three queries (runs, params, latest metrics) and two pivots; works on a bare connection.
-    A metric whose name is already a column is shown as `metric_<name>`.
+    A metric whose name is already a column is shown as `metric_<name>`. Column types are
+    0.2.0's: start_time/end_time are naive local ISO-8601 strings (what 0.2.0 wrote with
+    `datetime.now().isoformat()`), and params get the dtype pandas infers for their values
+    (numbers numeric, not object), as 0.2.0's frame built from dicts did.
     """
     import pandas as pd
 
     experiment_id = runs.experiment_id_of(executor, experiment_name_or_id)
     in_experiment = select(Run.id).where(Run.experiment_id == experiment_id)
     # Plain tuples: pandas probes SQLAlchemy Row objects attribute by attribute, which is slow.
-    run_rows = list(map(tuple, executor.execute(
-        select(Run.id, Run.experiment_id, Run.status, Run.start_time, Run.end_time)
-        .where(Run.experiment_id == experiment_id))))
+    run_rows = [(run_id, experiment, status, local_iso(start), local_iso(end)) for run_id, experiment, status, start, end
+                in executor.execute(select(Run.id, Run.experiment_id, Run.status, Run.start_time, Run.end_time)
+                                    .where(Run.experiment_id == experiment_id))]
     if not run_rows:
         return pd.DataFrame()
 
     frame = pd.DataFrame(run_rows, columns=["run_id", "experiment_id", "status", "start_time", "end_time"])
     frame["experiment_id"] = frame["experiment_id"].astype(str)
-    for column in ("start_time", "end_time"):
-        frame[column] = pd.to_datetime(frame[column], utc=True)
     frame = frame.set_index("run_id")
 
     params = executor.execute(
@@ -69,7 +71,7 @@ def load_results(executor, experiment_name_or_id: str, sort_by: str | None = Non
         wide = pd.DataFrame({"run_id": owners, "key": ["param_" + k for k in keys],
                              "value": codec.decode_many(list(texts))}
                             ).pivot(index="run_id", columns="key", values="value")
-        frame = frame.join(wide[sorted(wide.columns)])
+        frame = frame.join(wide[sorted(wide.columns)].infer_objects())  # numbers numeric, as in 0.2.0
 
     metrics = list(map(tuple, executor.execute(latest_metric_rows(in_experiment))))
     if metrics:
@@ -84,6 +86,15 @@ def load_results(executor, experiment_name_or_id: str, sort_by: str | None = Non
     if sort_by and sort_by in frame.columns:
         return frame.sort_values(by=sort_by, ascending=ascending)
     return frame.sort_index(ascending=ascending)
+
+
+def local_iso(value) -> str | None:
+    """A stored (UTC) time as 0.2.0 wrote it: naive local time, `datetime.now().isoformat()`."""
+    if value is None:
+        return None
+    if value.tzinfo is None:  # a naive value read back is UTC
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone().replace(tzinfo=None).isoformat()
 
 
 def metric_history(session: Session, run_id: str, key: str):
@@ -153,8 +164,11 @@ def latest_run_id(executor, experiment: Any, tags: dict | None, status) -> str |
 
 
 def find_runs(session: Session, experiment: Any, **filters) -> list[dict[str, Any]]:
+    """Run meta dicts whose times (start_time, end_time, heartbeat_at) are UTC-aware datetimes."""
     query, params = run_query(runs.experiment_id_of(session, experiment), **filters)
-    return [runs.run_meta(run) for run in session.execute(query, params).scalars()]
+    return [dict(runs.run_meta(run), start_time=run.start_time, end_time=run.end_time,
+                 heartbeat_at=run.heartbeat_at)
+            for run in session.execute(query, params).scalars()]
 
 
 def experiment_runs(session: Session, experiment_id: str, sort_by: str | None = "timestamp",

@@ -418,7 +418,21 @@ class RuneLog:
             datasets.record(s, run_id, name, "file", found)
 
     def log_dvc_input(self, data_path: str | os.PathLike, name: str) -> None:
-        """Record the md5 DVC keeps for `data_path` in `<data_path>.dvc`."""
+        """Record the md5 DVC keeps for `data_path` in `<data_path>.dvc`.
+
+        Without a .dvc file it warns (a UserWarning, as 0.2.0 did) and the run goes
+        on; if the data file itself is there, it is recorded by its SHA-256
+        fingerprint (as log_dataset does), so the run's lineage is not lost.
+        """
+        if not datasets.dvc_file_for(data_path).is_file():
+            found = None
+            if self._active_run_id and Path(data_path).is_file():
+                found = datasets.fingerprint(data_path)
+                with self._write() as s:
+                    datasets.record(s, self._active_run_id, name, "file", found)
+            warnings.warn(datasets.missing_dvc_file_warning(data_path, found is not None), UserWarning,
+                          stacklevel=2)
+            return
         run_id = self._run()
         found = datasets.read_dvc_file(data_path)
         with self._write() as s:

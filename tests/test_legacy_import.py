@@ -215,10 +215,11 @@ def test_everything_comes_across(legacy_020, store_options):
     report = tracker.import_legacy(legacy_020.root, progress=lambda done, total: calls.append((done, total)))
     assert report.ok, [i for i in report.items if i.outcome == "failed"]
     assert calls == [(n, 5) for n in range(6)]  # four runs and a model version
-    assert counts(report, "experiment") == {"imported": 2, "skipped": 1}  # default-experiment is already here
+    # A new store has no experiments yet (as in 0.2.0), so default-experiment comes in too, as id 0.
+    assert counts(report, "experiment") == {"imported": 3}
     assert counts(report, "run") == {"imported": 4}
     assert counts(report, "model version") == {"imported": 1}
-    assert (report.imported, report.skipped, report.failed) == (7, 1, 0)
+    assert (report.imported, report.skipped, report.failed) == (8, 0, 0)
 
     # Experiments keep their 0.2.0 ids; runs keep their 8-hex ids and are found by them.
     assert {e["name"]: e["experiment_id"] for e in tracker.list_experiments()} == {
@@ -323,7 +324,7 @@ def test_dry_run_reports_and_changes_nothing(legacy_020, store_options):
     tracker = get_tracker(**store_options)
     planned = tracker.import_legacy(legacy_020.root, dry_run=True)
     assert planned.dry_run and planned.ok
-    assert tracker.list_experiments() == [{"experiment_id": "0", "name": "default-experiment"}]
+    assert tracker.list_experiments() == []
     assert not any(p.is_file() for p in tracker.location.blob_dir.rglob("*"))
     done = tracker.import_legacy(legacy_020.root)
     assert planned.counts() == done.counts()
@@ -377,9 +378,9 @@ def test_experiment_zero_under_another_name_gets_a_new_id(legacy_020, store_opti
     report = tracker.import_legacy(legacy_020.quirk)
     assert report.ok
     (note,) = [i for i in report.items if i.kind == "experiment"]
-    assert note.name == "first" and "id 0 is taken" in note.message
+    assert note.name == "first" and "id 0 is kept for default-experiment" in note.message
     experiments = {e["name"]: e["experiment_id"] for e in tracker.list_experiments()}
-    assert experiments == {"default-experiment": "0", "first": "1"}
+    assert experiments == {"first": "1"}  # id 0 stays for default-experiment, created on first use
     expected = legacy_020.results["quirk"]["first"]["rows"]
     frame = tracker.load_results("first")
     assert sorted(frame.index) == sorted(expected)
@@ -460,7 +461,7 @@ def test_cli_dry_run_then_import_into_the_project_folder(legacy_020, tmp_path):
 
     done = invoke(root, "import-legacy", str(root / ".mlruns"), "--json")  # the .mlruns folder works too
     assert done.exit_code == 0, done.output
-    assert json.loads(done.stdout)["imported"] == 7
+    assert json.loads(done.stdout)["imported"] == 8  # default-experiment included: a new store has none
     listed = json.loads(invoke(root, "runs", "list", "training", "--json").stdout)
     assert len(listed) == 2
     again = invoke(root, "import-legacy", str(root))

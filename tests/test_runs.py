@@ -29,9 +29,10 @@ def test_runelog_home_sets_the_default_path_and_argument_overrides(tmp_path, mon
 
 
 def test_default_experiment_is_zero(tracker):
-    assert tracker.get_experiment("0") == {"experiment_id": "0", "name": "default-experiment"}
+    assert tracker.get_experiment("0") is None  # created by the first run that needs it, as in 0.2.0
     with tracker.start_run() as run_id:
         pass
+    assert tracker.get_experiment("0") == {"experiment_id": "0", "name": "default-experiment"}
     assert tracker.get_run(run_id)["experiment_id"] == "0"
 
 
@@ -304,7 +305,7 @@ def test_experiment_runs_and_summaries(tracker):
     summary = {s["name"]: s for s in tracker.get_experiment_summaries(sort_by="num_runs", ascending=False)}
     assert summary["s"]["num_runs"] == 2
     assert summary["s"]["last_run"] == tracker.get_run(second)["start_time"]
-    assert summary["default-experiment"]["num_runs"] == 0
+    assert "default-experiment" not in summary  # not used yet, so not there (as in 0.2.0)
 
 
 def test_delete_run_and_experiment_cascade(tracker, sql, tmp_path):

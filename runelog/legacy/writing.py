@@ -41,8 +41,9 @@ def create_experiment(session: Session, experiment: LegacyExperiment, keep_id: b
     db.upsert(session, Experiment.__table__, [row], keys=["name"], update=[])
     if keep_id and session.get_bind().dialect.name == "postgresql":
         # An explicit id does not move PostgreSQL's sequence; move it past the ids taken.
+        # (false: the next id is max + 1; max may be 0, the default experiment, which setval(.., 0) refuses.)
         session.execute(text("SELECT setval(pg_get_serial_sequence('experiments', 'id'), "
-                             "(SELECT max(id) FROM experiments))"))
+                             "(SELECT max(id) FROM experiments) + 1, false)"))
     return experiment_named(session, experiment.name)
 
 
@@ -55,7 +56,9 @@ def place_experiment(session: Session, experiment: LegacyExperiment, report: Imp
         moved = "" if existing == experiment.wanted_id else f" (id {existing} here)"
         report.add(SKIPPED, "experiment", experiment.name, experiment.folder, f"already in the store{moved}")
         return
-    keep_id = experiment.wanted_id is not None and id_is_free(session, experiment.wanted_id)
+    # Id 0 belongs to default-experiment, even before its first run creates it.
+    reserved = experiment.wanted_id == db.DEFAULT_EXPERIMENT_ID and experiment.name != db.DEFAULT_EXPERIMENT_NAME
+    keep_id = experiment.wanted_id is not None and not reserved and id_is_free(session, experiment.wanted_id)
     if not dry_run:
         experiment.target_id = create_experiment(session, experiment, keep_id)
     for finding in experiment.findings:
@@ -64,8 +67,10 @@ def place_experiment(session: Session, experiment: LegacyExperiment, report: Imp
         report.add(IMPORTED, "experiment", experiment.name, experiment.folder)
         return
     where = "" if experiment.target_id is None else f" {experiment.target_id}"
+    why = (f"is kept for {db.DEFAULT_EXPERIMENT_NAME} here" if reserved
+           else "is taken here by another experiment")
     report.add(IMPORTED, "experiment", experiment.name, experiment.folder,
-               f"id {experiment.wanted_id} is taken here by another experiment; given the next free id{where}")
+               f"id {experiment.wanted_id} {why}; given the next free id{where}")
 
 
 # ---------------------------------------------------------------- runs
