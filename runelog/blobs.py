@@ -4,29 +4,46 @@ Knows nothing of runs or SQL. The only route from a name to a path is
 `path()`, which accepts nothing but a validated 64-hex digest, so no
 user-supplied string can ever become part of a blob path.
 
-Writes go to `tmp/` first and are renamed into `blobs/<2 hex>/<64 hex>`;
-rename is atomic on one filesystem, so a reader sees a whole blob or none.
-Reads re-hash while copying out and refuse bytes that do not match.
+Writes go to a private scratch folder under `tmp/` first and are renamed into
+`blobs/<2 hex>/<64 hex>`; rename is atomic on one filesystem, so a reader sees
+a whole blob or none. Reads re-hash while copying out and refuse bytes that do
+not match.
+
+Garbage collection and writers are kept apart in two ways. A scratch folder is
+locked (flock) by the process using it, so `collect` never removes bytes in
+flight, whatever the grace period. And a `Batch` renames its blobs into place
+only in `place()`, which the caller runs inside the transaction that commits
+the rows naming them, while holding the lock `collect`'s `guard` takes before
+it unlinks: a blob is either collected before a writer places it (and then
+placed again) or referenced by a committed row when `collect` looks again.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import os
 import re
+import shutil
 import stat
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, ContextManager
 
 from .exceptions import BlobCorrupted, BlobMissing, InvalidArtifactName
 
 CHUNK_SIZE = 1 << 20
 DIGEST = re.compile(r"^[0-9a-f]{64}$")
+SCRATCH_PREFIX = "w-"  # tmp/w-*: a writer's scratch folder, locked while in use
+LEGACY_TEMP = "blob-*.part"  # loose temp files of earlier versions
+DELETE_BATCH = 256  # candidates re-checked and unlinked per guarded step
+
+# guard(candidates) -> a context manager yielding those still unreferenced, held while they are unlinked
+Guard = Callable[[list[str]], ContextManager[set[str]]]
 
 
 def check_digest(digest: str) -> str:
@@ -62,6 +79,96 @@ def hash_file(path: str | os.PathLike) -> tuple[str, int]:
         return _pump(fh, None)
 
 
+@dataclass
+class Pending:
+    """Bytes hashed and waiting to be placed in the store."""
+
+    digest: str
+    size: int
+    file: Path | None  # the copy in the scratch folder; None when the store already had these bytes
+    source: Path | None = None  # the original, copied again if the store's copy vanished meanwhile
+    identity: tuple[int, int, int, int] | None = None
+
+
+class Batch:
+    """Blobs staged in one locked scratch folder, placed together by `place()`.
+
+    Stage everything first (`add`, `add_open`, `new_file` + `adopt`): reading
+    fails before anything is placed or recorded. Then, inside the transaction
+    that commits the rows and holding the store's blob lock, `place()`.
+    """
+
+    def __init__(self, store: BlobStore, folder: Path):
+        self.store = store
+        self.folder = folder
+        self.pending: list[Pending] = []
+        self._count = 0
+
+    def _scratch_path(self, stem: str = "blob") -> Path:
+        self._count += 1
+        return self.folder / f"{stem}-{self._count}.part"
+
+    def add(self, source: str | os.PathLike, progress: Callable[[int], None] | None = None) -> Pending:
+        """Hash and copy a file into the scratch folder. A file the store took in before,
+        unchanged by the look of it, is only re-hashed (no copy)."""
+        source = Path(source)
+        with open(source, "rb") as src:
+            info = os.fstat(src.fileno())
+            identity = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+            known = self.store._seen.get(identity)
+            if known is not None and self.store.exists(known):
+                digest, size = _pump(src, None, progress)
+                if digest == known:
+                    return self._pend(Pending(digest, size, None, source, identity))
+                src.seek(0)
+            return self._pend(self._copy(src, progress, source, identity))
+
+    def add_open(self, src: BinaryIO, progress: Callable[[int], None] | None = None) -> Pending:
+        """Hash and copy an already opened file (the caller decided how it may be opened)."""
+        return self._pend(self._copy(src, progress, None, None))
+
+    def new_file(self) -> Path:
+        """A fresh path in the scratch folder to write a file at, then `adopt`."""
+        return self._scratch_path("new")
+
+    def adopt(self, path: Path) -> Pending:
+        """Hash a file written at a `new_file()` path; it is placed without a copy."""
+        digest, size = hash_file(path)
+        return self._pend(Pending(digest, size, Path(path)))
+
+    def _pend(self, pending: Pending) -> Pending:
+        self.pending.append(pending)
+        return pending
+
+    def _copy(self, src: BinaryIO, progress, source: Path | None, identity) -> Pending:
+        path = self._scratch_path()
+        with open(path, "wb") as sink:
+            digest, size = _pump(src, sink, progress)
+        return Pending(digest, size, path, source, identity)
+
+    def place(self) -> None:
+        """Move every staged blob into place, or confirm the store still has it.
+
+        Run it while holding the lock that `collect`'s guard takes, inside the
+        transaction that commits the rows: then no collection can come between
+        the check here and the commit. A blob that vanished since it was hashed
+        is copied again from its source (its digest is updated if the source changed).
+        """
+        for pending in self.pending:
+            if pending.file is not None:
+                self.store._move_into_place(pending.file, pending.digest)
+                pending.file = None
+            elif not self.store._refresh(pending.digest):
+                if pending.source is None:
+                    raise BlobMissing(pending.digest, "it vanished while being stored")
+                with open(pending.source, "rb") as src:
+                    again = self._copy(src, None, pending.source, None)
+                self.store._move_into_place(again.file, again.digest)
+                pending.digest, pending.size = again.digest, again.size
+            if pending.identity is not None:
+                self.store._seen[pending.identity] = pending.digest
+
+
 class BlobStore:
     def __init__(self, blob_dir: str | os.PathLike, tmp_dir: str | os.PathLike):
         self.blob_dir = Path(blob_dir)
@@ -78,63 +185,79 @@ class BlobStore:
 
     # ------------------------------------------------------------ writing
 
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[Batch]:
+        """A `Batch` in a locked scratch folder; whatever was not placed is removed at the end."""
+        with self._scratch() as folder:
+            yield Batch(self, folder)
+
     def put(self, source: str | os.PathLike,
             progress: Callable[[int], None] | None = None) -> tuple[str, int]:
-        """Store a file's bytes; return (sha256, size). Identical bytes are stored once.
+        """Store a file's bytes at once; return (sha256, size). Identical bytes are stored once.
 
-        A file this store took in before, unchanged by the look of it, is only
-        re-hashed (no copy) and, if its bytes are still the blob's, not written again.
+        No row is committed with it here: a caller that records the blob should
+        use `batch()` and place it inside the committing transaction.
         """
-        info = os.stat(source)
-        identity = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
-        known = self._seen.get(identity)
-        if known is not None and self.exists(known):
-            with open(source, "rb") as src:
-                digest, size = _pump(src, None, progress)
-            if digest == known:
-                with contextlib.suppress(PermissionError):  # fresh mtime, as in _move_into_place
-                    os.utime(self.path(digest))
-                return digest, size
-        with open(source, "rb") as src, self._tmp_file() as (tmp, tmp_path):
-            digest, size = _pump(src, tmp, progress)
-            tmp.close()
-            self._move_into_place(tmp_path, digest)
-        self._seen[identity] = digest
-        return digest, size
+        with self.batch() as batch:
+            pending = batch.add(source, progress)
+            batch.place()
+        return pending.digest, pending.size
 
     @contextlib.contextmanager
     def new_file(self) -> Iterator[Path]:
-        """A fresh path under tmp/ to write a file at and then `adopt`; removed if not adopted."""
-        with self._tmp_file() as (tmp, tmp_path):
-            tmp.close()
-            yield tmp_path
+        """A fresh path in a locked scratch folder to write at (and `adopt`); removed if not adopted."""
+        with self.batch() as batch:
+            yield batch.new_file()
 
     def adopt(self, tmp_path: Path) -> tuple[str, int]:
-        """Hash a file written under tmp/ and move it into place (no copy)."""
+        """Hash a file written at a `new_file()` path and move it into place (no copy)."""
         digest, size = hash_file(tmp_path)
-        self._move_into_place(tmp_path, digest)
+        self._move_into_place(Path(tmp_path), digest)
         return digest, size
 
     @contextlib.contextmanager
-    def _tmp_file(self):
+    def _scratch(self) -> Iterator[Path]:
+        """A private folder under tmp/, flock-ed while in use so that `collect` never takes it."""
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=self.tmp_dir, prefix="blob-", suffix=".part")
-        tmp_path = Path(name)
+        while True:
+            folder = Path(tempfile.mkdtemp(dir=self.tmp_dir, prefix=SCRATCH_PREFIX))
+            try:
+                fd = os.open(folder, os.O_RDONLY)
+            except FileNotFoundError:  # taken by `collect` before we could lock it
+                continue
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            # `collect` may have taken the folder between mkdtemp and flock: then make another.
+            try:
+                ours = os.stat(folder).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                ours = False
+            if ours:
+                break
+            os.close(fd)
         try:
-            with os.fdopen(fd, "wb") as fh:
-                yield fh, tmp_path
+            yield folder
         finally:
-            # Gone if it was moved into place; removed here if anything failed.
-            tmp_path.unlink(missing_ok=True)
+            try:
+                shutil.rmtree(folder, ignore_errors=True)
+            finally:
+                os.close(fd)  # releases the lock, after the folder is gone
+
+    def _refresh(self, digest: str) -> bool:
+        """True if the blob is there, with a fresh mtime so the grace period counts from now."""
+        target = self.path(digest)
+        try:
+            os.utime(target)
+        except PermissionError:  # a teammate's blob in a shared folder
+            return target.is_file()
+        except FileNotFoundError:
+            return False
+        return True
 
     def _move_into_place(self, tmp_path: Path, digest: str) -> None:
-        target = self.path(digest)
-        if target.is_file():
+        if self._refresh(digest):
             tmp_path.unlink()
-            # Fresh mtime: `collect` must not take a blob that a new row is about to name.
-            with contextlib.suppress(PermissionError):  # a teammate's blob in a shared folder
-                os.utime(target)
             return
+        target = self.path(digest)
         target.parent.mkdir(parents=True, exist_ok=True)
         os.chmod(tmp_path, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
         # Same filesystem (tmp/ sits beside blobs/), so this rename is atomic; if
@@ -152,7 +275,7 @@ class BlobStore:
         """
         destination = Path(destination)
         source = self._open(digest, context)
-        fd, name = tempfile.mkstemp(dir=destination.parent, prefix=f".{destination.name}.", suffix=".part")
+        fd, name = tempfile.mkstemp(dir=destination.parent, prefix=".runelog-", suffix=".part")
         tmp_path = Path(name)
         try:
             with source, os.fdopen(fd, "wb") as sink:
@@ -184,36 +307,109 @@ class BlobStore:
             return
         for shard in sorted(self.blob_dir.iterdir()):
             if shard.is_dir() and len(shard.name) == 2:
-                for blob in sorted(shard.iterdir()):
-                    if DIGEST.match(blob.name) and blob.name[:2] == shard.name:
-                        yield blob.name
+                with contextlib.suppress(FileNotFoundError):
+                    for blob in sorted(shard.iterdir()):
+                        if DIGEST.match(blob.name) and blob.name[:2] == shard.name:
+                            yield blob.name
 
     def collect(self, referenced: set[str], grace_seconds: float = 3600.0,
-                dry_run: bool = False) -> CollectReport:
-        """Delete blobs no row references and leftover temp files, if older than the grace period.
+                dry_run: bool = False, guard: Guard | None = None) -> CollectReport:
+        """Delete blobs no row references and abandoned temp files, if older than the grace period.
 
-        The grace period protects writes in flight: a blob is renamed into place
-        before the row naming it is committed. `dry_run` only reports.
+        `referenced` is a snapshot, so it is not the safety: each candidate is
+        checked again by `guard`, which holds the lock writers place blobs under
+        while it says which candidates are still unreferenced, and the unlink
+        happens before it lets go. Files that vanish meanwhile are skipped. A
+        scratch folder a live process holds is never taken. `dry_run` only reports.
         """
         cutoff = time.time() - grace_seconds
         report = CollectReport()
+        candidates = []
         for digest in list(self):
-            blob = self.path(digest)
-            info = blob.stat()
-            if digest not in referenced and info.st_mtime < cutoff:
-                report.blobs.append(digest)
+            if digest not in referenced:
+                info = self._stat(self.path(digest))
+                if info is not None and info.st_mtime < cutoff:
+                    candidates.append((digest, info.st_size))
+        for start in range(0, len(candidates), DELETE_BATCH):
+            chunk = candidates[start:start + DELETE_BATCH]
+            if dry_run:
+                for digest, size in chunk:
+                    report.blobs.append(digest)
+                    report.bytes += size
+                continue
+            with (guard or _unguarded)([digest for digest, _ in chunk]) as free:
+                for digest, _ in chunk:
+                    if digest in free:
+                        removed = self._unlink_if_older(self.path(digest), cutoff)
+                        if removed is not None:
+                            report.blobs.append(digest)
+                            report.bytes += removed
+        self._collect_temp(cutoff, dry_run, report)
+        return report
+
+    def _collect_temp(self, cutoff: float, dry_run: bool, report: CollectReport) -> None:
+        if not self.tmp_dir.is_dir():
+            return
+        for folder in sorted(self.tmp_dir.glob(SCRATCH_PREFIX + "*")):
+            info = self._stat(folder)
+            if info is None or info.st_mtime >= cutoff or not stat.S_ISDIR(info.st_mode):
+                continue
+            with _try_lock(folder) as locked:
+                if locked:  # nobody is using it: a crashed writer's leftovers
+                    sizes = [self._stat(f) for f in folder.rglob("*")]
+                    report.temp_files.append(str(folder))
+                    report.bytes += sum(info.st_size for info in sizes if info is not None)
+                    if not dry_run:
+                        shutil.rmtree(folder, ignore_errors=True)
+        for leftover in sorted(self.tmp_dir.glob(LEGACY_TEMP)):
+            info = self._stat(leftover)
+            if info is not None and info.st_mtime < cutoff:
+                report.temp_files.append(str(leftover))
                 report.bytes += info.st_size
                 if not dry_run:
-                    blob.unlink(missing_ok=True)
-        if self.tmp_dir.is_dir():
-            for leftover in self.tmp_dir.glob("blob-*.part"):
-                info = leftover.stat()
-                if info.st_mtime < cutoff:
-                    report.temp_files.append(str(leftover))
-                    report.bytes += info.st_size
-                    if not dry_run:
-                        leftover.unlink(missing_ok=True)
-        return report
+                    leftover.unlink(missing_ok=True)
+
+    @staticmethod
+    def _stat(path: Path) -> os.stat_result | None:
+        try:
+            return path.stat()
+        except FileNotFoundError:
+            return None
+
+    def _unlink_if_older(self, path: Path, cutoff: float) -> int | None:
+        """Unlink `path` if it is still older than `cutoff` (a writer refreshes what it reuses); its size."""
+        info = self._stat(path)
+        if info is None or info.st_mtime >= cutoff:
+            return None
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return None
+        return info.st_size
+
+
+@contextlib.contextmanager
+def _unguarded(candidates: list[str]) -> Iterator[set[str]]:
+    yield set(candidates)
+
+
+@contextlib.contextmanager
+def _try_lock(folder: Path) -> Iterator[bool]:
+    """Hold `folder`'s flock if nobody else does (True), else yield False at once."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except FileNotFoundError:
+        yield False
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)
 
 
 @dataclass

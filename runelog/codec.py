@@ -95,11 +95,17 @@ def metric_from_db(value: float | None) -> float:
 MAX_ARTIFACT_NAME_LENGTH = 1000
 
 
-def check_artifact_name(name: Any) -> str:
+MAX_PATH_PART_BYTES = 255  # NAME_MAX of common filesystems (ext4, APFS, NTFS in UTF-16 aside): a download must work
+
+
+def check_artifact_name(name: Any, new: bool = False) -> str:
     """Return a safe logical artifact name, or raise InvalidArtifactName.
 
     Names are relative, '/'-separated, and can never climb out of a folder:
-    no '..', no absolute path, no drive letter, no NUL, no backslash.
+    no '..', no absolute path, no drive letter, no NUL, no backslash. A `new`
+    name (one being logged) must also be downloadable: no part longer than
+    255 bytes in UTF-8. Names already stored are not held to that, so they
+    can still be read and deleted.
     """
     if not isinstance(name, str) or not name:
         raise InvalidArtifactName(str(name), "it must be a non-empty string")
@@ -114,6 +120,14 @@ def check_artifact_name(name: Any) -> str:
     parts = name.split("/")
     if any(part in ("", ".", "..") for part in parts):
         raise InvalidArtifactName(name, "it has an empty, '.' or '..' path component")
+    if new:
+        for part in parts:
+            size = len(part.encode("utf-8", "surrogatepass"))
+            if size > MAX_PATH_PART_BYTES:
+                raise InvalidArtifactName(
+                    name[:60] + ("..." if len(name) > 60 else ""),
+                    f"its part '{part[:30]}...' is {size} bytes in UTF-8, and a file name can have at most "
+                    f"{MAX_PATH_PART_BYTES}, so it could not be downloaded; give it a shorter name (name=...)")
     return name
 
 

@@ -186,10 +186,77 @@ _INSERT_METRICS = insert(Metric.__table__)
 
 
 def write_artifact(session: Session, run_id: str, name: str, sha256: str, size: int) -> None:
-    db.upsert(session, Artifact.__table__, [{
-        "run_id": run_id, "name": name, "sha256": sha256, "size": size,
-        "created_at": datetime.now(timezone.utc)}],
-        keys=["run_id", "name"], update=["sha256", "size", "created_at"])
+    write_artifacts(session, run_id, [(name, sha256, size)])
+
+
+def write_artifacts(session: Session, run_id: str, artifacts: list[tuple[str, str, int]]) -> None:
+    """Record (name, sha256, size) artifacts of a run in one statement; a name logged again is replaced.
+
+    A name cannot be both a file and a folder of the same run ('x' and 'x/y'),
+    or it could not be downloaded: InvalidArtifactName, and nothing is written.
+    """
+    check_no_clash(session, run_id, [name for name, _, _ in artifacts])
+    now = datetime.now(timezone.utc)
+    db.upsert(session, Artifact.__table__, [
+        {"run_id": run_id, "name": name, "sha256": sha256, "size": size, "created_at": now}
+        for name, sha256, size in artifacts], keys=["run_id", "name"], update=["sha256", "size", "created_at"])
+
+
+def _folders(name: str) -> list[str]:
+    """'a/b/c' -> ['a', 'a/b']: the folders a name sits in."""
+    parts = name.split("/")
+    return ["/".join(parts[:i]) for i in range(1, len(parts))]
+
+
+def check_no_clash(session: Session | Connection, run_id: str, names: list[str]) -> None:
+    """Refuse names that are a file where another name of the run needs a folder, or the other way round."""
+    new = set(names)
+    for name in names:
+        for folder in _folders(name):
+            if folder in new:
+                raise _clash(name, folder, run_id)
+    if len(names) > 50:  # a big folder: one look at every name the run has
+        existing = set(session.execute(select(Artifact.name).where(Artifact.run_id == run_id)).scalars())
+        inside = {folder: name for name in existing for folder in _folders(name)}
+        for name in names:
+            clash = next((folder for folder in _folders(name) if folder in existing), None)
+            if clash is not None:
+                raise _clash(name, clash, run_id)
+            if name in inside:
+                raise _clash(inside[name], name, run_id)
+        return
+    folders = sorted({folder for name in names for folder in _folders(name)})
+    if folders:
+        taken = session.execute(select(Artifact.name).where(
+            Artifact.run_id == run_id, Artifact.name.in_(folders)).limit(1)).scalar()
+        if taken is not None:
+            raise _clash(next(n for n in names if taken in _folders(n)), taken, run_id)
+    for name in names:
+        below = artifacts_under(session, run_id, name, limit=1)
+        if below:
+            raise _clash(below[0], name, run_id)
+
+
+def _clash(name: str, file_name: str, run_id: str) -> exceptions.InvalidArtifactName:
+    return exceptions.InvalidArtifactName(
+        name, f"run {run_id} would have both a file '{file_name}' and a folder '{file_name}/' holding "
+              f"'{name}', which cannot both be downloaded; rename one of them (log_artifact(..., name=...))")
+
+
+def artifacts_under(session: Session | Connection, run_id: str, folder: str,
+                    limit: int | None = None) -> list[str]:
+    """Names of a run's artifacts inside `folder` (a name prefix ending at a '/'), sorted."""
+    prefix = folder + "/"
+    bind = session.get_bind() if isinstance(session, Session) else session
+    if bind.dialect.name == "sqlite":
+        # Byte order (SQLite's BINARY collation): the names from 'x/' up to 'x0' ('/' + 1), on the index.
+        inside = (Artifact.name >= prefix) & (Artifact.name < folder + "0")
+    else:  # a server collation need not sort by bytes; LIKE with its wildcards escaped is exact
+        inside = Artifact.name.startswith(prefix, autoescape=True)
+    query = select(Artifact.name).where(Artifact.run_id == run_id, inside).order_by(Artifact.name)
+    if limit is not None:
+        query = query.limit(limit)
+    return [n for n in session.execute(query).scalars() if n.startswith(prefix)]
 
 
 def delete_run(session: Session, run_id: str) -> None:
@@ -274,6 +341,15 @@ def artifact_row(session: Session, run_id: str, name: str) -> Artifact:
     if found is None:
         raise exceptions.ArtifactNotFound(name, run_id)
     return found
+
+
+def artifact_rows(session: Session, run_id: str, names: list[str]) -> list[Artifact]:
+    """A run's artifacts with these names, sorted by name (one query per 500 names)."""
+    found = []
+    for start in range(0, len(names), 500):
+        found += session.execute(select(Artifact).where(
+            Artifact.run_id == run_id, Artifact.name.in_(names[start:start + 500]))).scalars().all()
+    return sorted(found, key=lambda a: a.name)
 
 
 def artifact_size(session: Session, run_id: str | None, name: str | None, sha256: str | None) -> int | None:

@@ -369,12 +369,13 @@ class RuneLog:
         """Store a file (or every file under a folder) in the blob store, named for the run.
 
         A file is named by its basename and a folder's files by `<folder>/<relative path>`,
-        unless `name` is given.
+        unless `name` is given. A folder is logged whole or not at all: if any file
+        cannot be read, ArtifactUnreadable is raised and nothing of the call is recorded.
         """
         run_id = self._run()
         source = Path(local_path)
         if source.is_dir():
-            base = codec.check_artifact_name(name or source.resolve().name)
+            base = codec.check_artifact_name(name or source.resolve().name, new=True)
             files = sorted(p for p in source.rglob("*") if p.is_file())
             pairs = [(p, f"{base}/{p.relative_to(source).as_posix()}") for p in files]
         elif source.is_file():
@@ -382,33 +383,60 @@ class RuneLog:
         else:
             raise exceptions.ArtifactNotFound(str(local_path))
         for _, artifact_name in pairs:
-            codec.check_artifact_name(artifact_name)
-        for path, artifact_name in pairs:
-            self._store_artifact(path, artifact_name, run_id=run_id)
+            codec.check_artifact_name(artifact_name, new=True)
+        self._store_artifacts(pairs, run_id)
 
     def _store_artifact(self, path: Path, name: str, adopt: bool = False, run_id: str | None = None) -> str:
-        codec.check_artifact_name(name)
-        run_id = run_id or self._run()
-        # The blob is in place before the row naming it is committed.
-        if adopt:
-            digest, size = self._blobs.adopt(path)
-        else:
-            size = path.stat().st_size
-            with progress.bar(size, f"logging {name}", progress.BIG_FILE, in_bytes=True) as advance:
-                digest, size = self._blobs.put(path, advance)
-        with self._write() as s:
-            runs.write_artifact(s, run_id, name, digest, size)
-        return digest
+        codec.check_artifact_name(name, new=True)
+        return self._store_artifacts([(Path(path), name)], run_id or self._run(), adopt=adopt)[0]
+
+    def _store_artifacts(self, pairs: list[tuple[Path, str]], run_id: str, adopt: bool = False) -> list[str]:
+        """Record files as artifacts, all or nothing; returns their digests.
+
+        Every file is read and hashed into a scratch folder first, so a file that
+        cannot be read fails the call before anything is recorded. Then one
+        transaction, holding the blob lock that gc needs to delete, moves the
+        blobs into place (or confirms the store still has them) and commits every
+        row: a blob is never collected between being placed and being referenced.
+        `adopt`: the paths are `new_file()`s written for this, moved in without a copy.
+        """
+        with self._blobs.batch() as batch:
+            staged = []
+            for path, name in pairs:
+                if adopt:
+                    staged.append(batch.adopt(path))
+                    continue
+                try:
+                    size = path.stat().st_size
+                    with progress.bar(size, f"logging {name}", progress.BIG_FILE, in_bytes=True) as advance:
+                        staged.append(batch.add(path, advance))
+                except OSError as exc:
+                    raise exceptions.ArtifactUnreadable.of(str(path), exc) from exc
+            with self._write() as s:
+                maintenance.hold_blobs(s)
+                batch.place()
+                runs.write_artifacts(s, run_id, [(name, blob.digest, blob.size)
+                                                 for (_, name), blob in zip(pairs, staged)])
+        return [blob.digest for blob in staged]
 
     def log_model(self, model: Any, name: str, compress: int = 3) -> None:
-        """Pickle a model with joblib straight into the blob store, as artifact `name`."""
+        """Pickle a model with joblib straight into the blob store, as artifact `name`.
+
+        An object that cannot be pickled (a lambda, a local function, a generator)
+        raises ModelNotSerialisable (a PicklingError, as in 0.2.0) and records nothing.
+        """
+        import pickle
+
         import joblib
 
-        self._run()
-        codec.check_artifact_name(name)
+        run_id = self._run()
+        codec.check_artifact_name(name, new=True)
         with self._blobs.new_file() as tmp:
-            joblib.dump(model, tmp, compress=compress)
-            self._store_artifact(tmp, name, adopt=True)
+            try:
+                joblib.dump(model, tmp, compress=compress)
+            except (pickle.PicklingError, TypeError, AttributeError) as exc:
+                raise exceptions.ModelNotSerialisable(name, exc) from exc
+            self._store_artifacts([(tmp, name)], run_id, adopt=True)
 
     def log_dataset(self, data_path: str | os.PathLike, name: str) -> None:
         """Record a file's fingerprint (hash, size; rows, columns, schema for parquet) without copying it."""
@@ -513,17 +541,34 @@ class RuneLog:
         return str(self._blobs.path(digest))
 
     def download_artifact(self, run_id: str, artifact_name: str, destination_path: str = ".") -> str:
-        """Copy an artifact to `destination_path/artifact_name`, verifying its hash on the way."""
-        full_id, digest, size = self._artifact(run_id, artifact_name)
+        """Copy an artifact to `destination_path/artifact_name`, verifying its hash on the way.
+
+        The name of a folder logged with `log_artifact(folder)` downloads the whole
+        folder (every artifact under `<name>/`) and returns the folder's path.
+        Every target path is resolved and checked before anything is created: a
+        symlink in the destination that leads outside it is refused.
+        """
+        name = artifact_name.rstrip("/") if isinstance(artifact_name, str) and artifact_name != "/" else artifact_name
+        codec.check_artifact_name(name)
+        with self._read() as s:
+            full_id = runs.resolve_run_id(s, run_id)
+            try:
+                rows = [runs.artifact_row(s, full_id, name)]
+                folder = False
+            except exceptions.ArtifactNotFound:
+                rows = runs.artifact_rows(s, full_id, runs.artifacts_under(s, full_id, name))
+                if not rows:
+                    raise
+                folder = True
+            found = [(row.name, row.sha256, row.size) for row in rows]
         root = Path(destination_path).resolve()
-        target = root.joinpath(*artifact_name.split("/"))
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if not target.parent.resolve().is_relative_to(root):
-            raise exceptions.InvalidArtifactName(
-                artifact_name, f"a symlink under {root} would take it outside that folder")
-        with progress.bar(size, f"downloading {artifact_name}", progress.BIG_FILE, in_bytes=True) as advance:
-            self._blobs.copy_to(digest, target, f"artifact '{artifact_name}' of run {full_id}", advance)
-        return str(target)
+        targets = [_download_target(root, item) for item, _, _ in found]  # all checked, nothing made yet
+        for (item, digest, size), target in zip(found, targets):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _download_target(root, item)  # again, now that the folders exist
+            with progress.bar(size, f"downloading {item}", progress.BIG_FILE, in_bytes=True) as advance:
+                self._blobs.copy_to(digest, target, f"artifact '{item}' of run {full_id}", advance)
+        return str(root.joinpath(*name.split("/")))  # the path as asked for, as 0.2.0 returned it
 
     def delete_artifact(self, run_id: str, artifact_name: str) -> None:
         """Forget an artifact of a run. Its blob goes at the next `gc()` if nothing else uses it."""
@@ -592,11 +637,10 @@ class RuneLog:
     # ------------------------------------------------------------ housekeeping
 
     def gc(self, grace_seconds: float = 3600.0, dry_run: bool = False) -> CollectReport:
-        """Delete blobs no artifact or model version references, and stray temp files,
-        once older than the grace period (which protects writes in flight)."""
-        with self._read() as s:
-            referenced = set(maintenance.blob_references(s))
-        return self._blobs.collect(referenced, grace_seconds, dry_run)
+        """Delete blobs no artifact or model version references, and abandoned temp files,
+        once older than the grace period. Safe with any grace, even 0: each blob is checked
+        again under the lock writers commit under, just before it is unlinked."""
+        return maintenance.collect(self._blobs, self._write, self._read, grace_seconds, dry_run)
 
     def reap_runs(self, stale_after: float = liveness.STALE_AFTER_SECONDS, dry_run: bool = False) -> list[str]:
         """Mark KILLED the RUNNING runs whose process is gone from this host, or whose
@@ -630,3 +674,22 @@ class RuneLog:
         from . import legacy
 
         return legacy.import_store(root, self._blobs, self._write, self._read, dry_run, progress)
+
+
+def _download_target(root: Path, name: str) -> Path:
+    """Where artifact `name` lands under `root`, resolved through any symlinks; creates nothing.
+
+    Refused (InvalidArtifactName) if a symlink leads it outside `root`;
+    DownloadBlocked if a file stands where a folder is needed, or a folder where the file goes.
+    """
+    wanted = root.joinpath(*name.split("/"))
+    target = Path(os.path.realpath(wanted))
+    if not target.is_relative_to(root):
+        raise exceptions.InvalidArtifactName(
+            name, f"a symlink under {root} would take it outside that folder (to {target}); nothing was written")
+    for folder in reversed(target.parents):
+        if folder.is_relative_to(root) and folder.exists() and not folder.is_dir():
+            raise exceptions.DownloadBlocked(str(folder), "is a file where the download needs a folder")
+    if target.is_dir():
+        raise exceptions.DownloadBlocked(str(target), "is a folder where the download needs to write a file")
+    return target

@@ -318,3 +318,204 @@ def test_model_aliases_point_at_versions_and_move(tracker):
         tracker.set_model_alias("clf", "2bad", "1")
     with pytest.raises(exceptions.ModelVersionNotFound):
         tracker.set_model_alias("clf", "ok", "9")
+
+
+# ------------------------------------------------------------ names that could not be downloaded (issue 12, item 19)
+
+
+@pytest.mark.parametrize("name", ["n" * 256, "é" * 200, "ok/" + "é" * 128 + "/f.txt"])
+def test_a_name_part_longer_than_255_bytes_is_refused_when_logged(tracker, files, name):
+    with tracker.start_run(log_code=False) as run_id:
+        with pytest.raises(exceptions.InvalidArtifactName, match="255"):
+            tracker.log_artifact(str(files / "a.txt"), name=name)
+        with pytest.raises(exceptions.InvalidArtifactName, match="255"):
+            tracker.log_model({"w": 1}, name)
+    assert tracker.list_artifacts(run_id) == []
+
+
+@pytest.mark.parametrize("name", ["n" * 255, "é" * 127 + "x", "日本" * 42])
+def test_the_longest_allowed_names_download(tracker, files, name):
+    with tracker.start_run(log_code=False) as run_id:
+        tracker.log_artifact(str(files / "a.txt"), name=f"{name}/{name}")
+    out = tracker.download_artifact(run_id, f"{name}/{name}", str(files / "dl"))
+    assert open(out).read() == "alpha"
+
+
+def test_a_file_and_a_folder_of_the_same_name_in_one_run_are_refused(tracker, files):
+    with tracker.start_run(log_code=False) as run_id:
+        tracker.log_artifact(str(files / "a.txt"), name="x")
+        with pytest.raises(exceptions.InvalidArtifactName, match="both a file 'x' and a folder"):
+            tracker.log_artifact(str(files / "b.txt"), name="x/y")
+        tracker.log_artifact(str(files / "a.txt"), name="d/e/f")
+        with pytest.raises(exceptions.InvalidArtifactName, match="both a file 'd/e'"):
+            tracker.log_artifact(str(files / "b.txt"), name="d/e")
+        with pytest.raises(exceptions.InvalidArtifactName, match="both a file 'd'"):
+            tracker.log_artifact(str(files / "b.txt"), name="d")
+        with pytest.raises(exceptions.InvalidArtifactName, match="both a file 'x'"):
+            tracker.log_artifact(str(files / "plots"), name="x")  # a folder under the file's name
+        tracker.log_artifact(str(files / "b.txt"), name="x")  # the same name again replaces it
+        tracker.log_artifact(str(files / "a.txt"), name="xy/z")  # a longer name is no clash
+    assert [a["name"] for a in tracker.list_artifacts(run_id)] == ["d/e/f", "x", "xy/z"]
+    with tracker.start_run(log_code=False) as other:
+        tracker.log_artifact(str(files / "a.txt"), name="x/y")  # another run: no clash
+    assert tracker.download_artifact(other, "x/y", str(files / "dl")) == str(files / "dl" / "x" / "y")
+
+
+def test_a_big_folder_clashing_with_a_logged_file_records_nothing(tracker, files):
+    folder = files / "many"
+    folder.mkdir()
+    for i in range(60):
+        (folder / f"{i}.txt").write_text(str(i))
+    with tracker.start_run(log_code=False) as run_id:
+        tracker.log_artifact(str(files / "a.txt"), name="many/7.txt/inner")
+        with pytest.raises(exceptions.InvalidArtifactName, match="both a file 'many/7.txt'"):
+            tracker.log_artifact(str(folder))
+    assert [a["name"] for a in tracker.list_artifacts(run_id)] == ["many/7.txt/inner"]
+
+
+# ------------------------------------------------------------ all or nothing (issue 12, item 17)
+
+
+def test_log_model_of_something_unpicklable_is_a_clear_error_and_records_nothing(tracker):
+    import pickle
+
+    with tracker.start_run(log_code=False) as run_id:
+        for thing in (lambda x: x, (i for i in range(3))):
+            with pytest.raises(exceptions.ModelNotSerialisable, match="cannot be pickled") as caught:
+                tracker.log_model(thing, "model.joblib")
+            assert isinstance(caught.value, (pickle.PicklingError, exceptions.RunelogException))
+        assert issubclass(exceptions.ModelNotSerialisable, pickle.PicklingError)  # what 0.2.0 raised
+    assert tracker.list_artifacts(run_id) == []
+    assert blob_files(tracker) == []
+    assert list(tracker.location.tmp_dir.iterdir()) == []
+
+
+def test_a_folder_with_an_unreadable_file_records_nothing(tracker, files):
+    """A file whose read fails half-way through the folder, even for root: /proc/self/mem gives EIO."""
+    folder = files / "outputs"
+    folder.mkdir()
+    (folder / "a.txt").write_text("first")
+    (folder / "b.txt").write_text("second")
+    os.symlink("/proc/self/mem", folder / "c.bin")
+    (folder / "d.txt").write_text("after")
+    with tracker.start_run(log_code=False) as run_id:
+        tracker.log_artifact(str(files / "a.txt"))
+        with pytest.raises(exceptions.ArtifactUnreadable, match="c.bin") as caught:
+            tracker.log_artifact(str(folder))
+        assert isinstance(caught.value, OSError)
+    assert [a["name"] for a in tracker.list_artifacts(run_id)] == ["a.txt"]
+    assert tracker.gc(grace_seconds=0).temp_files == []  # no scratch left behind
+    assert tracker.verify().ok
+
+
+UNPRIVILEGED = """
+import os, sys
+os.setgid(65534); os.setuid(65534)  # nobody: permission checks apply again
+from runelog import exceptions, get_tracker
+tracker = get_tracker(sys.argv[1])
+with tracker.start_run(log_code=False, log_git_meta=False) as run_id:
+    try:
+        tracker.log_artifact(sys.argv[2])
+    except PermissionError as exc:  # what 0.2.0 raised; now also a RunelogException
+        assert isinstance(exc, exceptions.ArtifactUnreadable), type(exc)
+        print(exc)
+    print(tracker.list_artifacts(run_id))
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to drop to the 'nobody' user")
+def test_a_folder_with_a_file_without_read_permission_records_nothing(tmp_path):
+    import subprocess
+    import tempfile
+
+    work = tempfile.mkdtemp(prefix="runelog-nobody-")
+    try:
+        os.chmod(work, 0o777)
+        folder = os.path.join(work, "outputs")
+        os.mkdir(folder)
+        for name, mode in (("a.txt", 0o644), ("b.txt", 0o000), ("c.txt", 0o644)):
+            with open(os.path.join(folder, name), "w") as fh:
+                fh.write(name)
+            os.chmod(os.path.join(folder, name), mode)
+        result = subprocess.run([sys.executable, "-c", UNPRIVILEGED, os.path.join(work, "store"), folder],
+                                capture_output=True, text=True, cwd=work, timeout=120)
+        assert result.returncode == 0, result.stderr
+        message, listed = result.stdout.strip().splitlines()
+        assert "Cannot read" in message and "b.txt" in message and listed == "[]"
+    finally:
+        import shutil
+        shutil.rmtree(work, ignore_errors=True)
+
+
+# ------------------------------------------------------------ downloads (item 5; issue 13, item 16)
+
+
+def test_a_symlink_deep_in_the_destination_creates_nothing_outside(tracker, files):
+    with tracker.start_run(log_code=False) as run_id:
+        tracker.log_artifact(str(files / "plots"))
+    outside = files / "outside"
+    outside.mkdir()
+    dest = files / "dest"
+    dest.mkdir()
+    os.symlink(outside, dest / "plots")
+    for name in ("plots/sub/acc.png", "plots/sub", "plots"):  # a file below it, and whole folders
+        with pytest.raises(exceptions.InvalidArtifactName, match="symlink"):
+            tracker.download_artifact(run_id, name, str(dest))
+    assert list(outside.iterdir()) == []
+    (dest / "real").mkdir()
+    os.replace(dest / "plots", dest / "gone")
+    os.symlink(dest / "real", dest / "plots")  # a symlink that stays inside the destination is fine
+    tracker.download_artifact(run_id, "plots/sub/acc.png", str(dest))
+    assert (dest / "real" / "sub" / "acc.png").read_bytes() == b"png2"
+
+
+def test_a_logged_folder_downloads_by_its_name(tracker, files):
+    with tracker.start_run(log_code=False) as run_id:
+        tracker.log_artifact(str(files / "plots"), name="outputs")
+        tracker.log_artifact(str(files / "a.txt"), name="outputs-extra.txt")
+    out = tracker.download_artifact(run_id, "outputs", str(files / "dl"))
+    assert out == str(files / "dl" / "outputs")
+    got = sorted(p.relative_to(out).as_posix() for p in (files / "dl" / "outputs").rglob("*") if p.is_file())
+    assert got == ["loss.png", "sub/acc.png"]
+    assert (files / "dl" / "outputs" / "sub" / "acc.png").read_bytes() == b"png2"
+    assert tracker.download_artifact(run_id, "outputs/sub/", str(files / "dl2")) == str(files / "dl2" / "outputs" / "sub")
+    assert (files / "dl2" / "outputs" / "sub" / "acc.png").read_bytes() == b"png2"
+    for unknown in ("output", "Outputs", "outputs/nope", "outputs-extra"):
+        with pytest.raises(exceptions.ArtifactNotFound):
+            tracker.download_artifact(run_id, unknown, str(files / "dl3"))
+    assert not (files / "dl3").exists()
+    (files / "dl4").mkdir()
+    (files / "dl4" / "outputs").write_text("in the way")
+    with pytest.raises(exceptions.DownloadBlocked, match="needs a folder"):
+        tracker.download_artifact(run_id, "outputs", str(files / "dl4"))
+
+
+def test_a_folder_download_checks_every_file(tracker, files):
+    with tracker.start_run(log_code=False) as run_id:
+        tracker.log_artifact(str(files / "plots"))
+    blob = tracker.get_artifact_abspath(run_id, "plots/sub/acc.png")
+    os.chmod(blob, 0o644)
+    with open(blob, "wb") as fh:
+        fh.write(b"evil")
+    with pytest.raises(exceptions.BlobCorrupted, match="acc.png"):
+        tracker.download_artifact(run_id, "plots", str(files / "dl"))
+    assert not (files / "dl" / "plots" / "sub" / "acc.png").exists()
+
+
+def test_cli_downloads_a_folder_by_its_name(tracker, files, store_options):
+    from typer.testing import CliRunner
+
+    from runelog.cli import app
+
+    if "path" not in store_options:
+        pytest.skip("the CLI test runs on the SQLite store")
+    with tracker.start_run(log_code=False) as run_id:
+        tracker.log_artifact(str(files / "plots"), name="outputs")
+    tracker.close()
+    runner = CliRunner()
+    args = ["--store", store_options["path"], "runs", "download-artifact", run_id[:8]]
+    result = runner.invoke(app, [*args, "outputs", "-o", str(files / "cli")])
+    assert result.exit_code == 0, result.output
+    assert (files / "cli" / "outputs" / "sub" / "acc.png").read_bytes() == b"png2"
+    missing = runner.invoke(app, [*args, "nothing-here", "-o", str(files / "cli")])
+    assert missing.exit_code == 1 and "Traceback" not in missing.output and "nothing-here" in missing.output

@@ -157,11 +157,11 @@ def delete_run(run: str = typer.Argument(..., help="Run id or unique prefix."),
 
 @app.command("download-artifact")
 def download_artifact(run: str = typer.Argument(..., help="Run id or unique prefix."),
-                      name: str = typer.Argument(..., help="Artifact name."),
+                      name: str = typer.Argument(..., help="Artifact name, or the name of a logged folder."),
                       output: Path = typer.Option(Path("."), "-o", "--output-path", help="Folder to write into.")) -> None:
-    """Copy an artifact out of the store (its hash is checked on the way)."""
+    """Copy an artifact, or a whole logged folder, out of the store (every hash is checked on the way)."""
     path = tracker().download_artifact(run, name, str(output))
-    console.print(f"Downloaded {name} to {path}")
+    console.print(f"Downloaded {name} to {path}", highlight=False, soft_wrap=True)
 
 
 @app.command("compare")
