@@ -266,27 +266,29 @@ def pg_store(pg_database, tmp_path, server_dir):
     roles = []
 
     def role(kind: str) -> str:
-        """A URL for `kind`: 'superuser', or a fresh role with docs/team.md's grants for 'team' or 'reader'."""
+        """A URL for `kind`: 'superuser', or a login in a fresh group with docs/team.md's grants for
+        'team' (what people log as) or 'reader' (what `runelog sql` users should be)."""
         if kind == "superuser":
             return pg_database
-        name = f"runelog_sql_{kind}_{uuid.uuid4().hex[:8]}"
+        group = f"runelog_sql_{kind}_{uuid.uuid4().hex[:8]}"
+        login = f"{group}_login"
         database = make_url(pg_database).database
         grants = {
-            "team": [f'CREATE ROLE {name} LOGIN',
-                     f'GRANT USAGE ON SCHEMA public TO {name}',
-                     f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {name}',
-                     f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {name}'],
-            "reader": [f'CREATE ROLE {name} LOGIN',
-                       f'ALTER ROLE {name} SET default_transaction_read_only = on',
-                       f'GRANT CONNECT ON DATABASE "{database}" TO {name}',
-                       f'GRANT USAGE ON SCHEMA public TO {name}',
-                       f'GRANT SELECT ON ALL TABLES IN SCHEMA public TO {name}'],
+            "team": [f"GRANT USAGE ON SCHEMA public TO {group}",
+                     f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {group}",
+                     f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {group}"],
+            "reader": [f'GRANT CONNECT ON DATABASE "{database}" TO {group}',
+                       f"GRANT USAGE ON SCHEMA public TO {group}",
+                       f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {group}",
+                       f"ALTER ROLE {login} SET default_transaction_read_only = on"],
         }[kind]
         with server.engine.connect() as conn:
+            conn.execute(text(f"CREATE ROLE {group} NOLOGIN"))
+            conn.execute(text(f"CREATE ROLE {login} LOGIN IN ROLE {group}"))
+            roles.extend([login, group])
             for statement in grants:
                 conn.execute(text(statement))
-        roles.append(name)
-        return make_url(pg_database).set(username=name).render_as_string(hide_password=False)
+        return make_url(pg_database).set(username=login).render_as_string(hide_password=False)
 
     yield server, role, ids
     with server.engine.connect() as conn:
