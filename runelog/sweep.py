@@ -17,26 +17,46 @@
 The whole file is checked before any run starts; a problem is reported with
 its YAML path (`runs[1].model_class`). Names in the file only ever resolve to
 scikit-learn loaders, estimators and metrics (or another allowed estimator
-package), so a config cannot run arbitrary code. Each run is a runelog run:
-one that raises is recorded FAILED and the sweep goes on.
+package), so a config cannot run arbitrary code, and estimator params that
+name files or folders (`memory:` and the like) are refused, so a sweep writes
+nothing outside its store. Each run is a runelog run: one that raises
+(including a dataset loader that raises) is recorded FAILED and the sweep
+goes on; the caller hears of it at the end.
+
+This is a face: it uses only the public API (`get_tracker`), like the CLI.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
 import json
+import os
 import subprocess
 import sys
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .exceptions import SweepConfigError
+from .exceptions import SweepConfigError, SweepFileNotFound, SweepRunsFailed
+
+if TYPE_CHECKING:
+    from .tracker import RuneLog
 
 ESTIMATOR_PACKAGES = ("sklearn.", "xgboost.", "lightgbm.", "catboost.")
 STRATEGIES = ("train_test_split", "cross_validation")
+
+# Estimator params that take a file or folder (scikit-learn's `memory`, and the
+# output/cache locations of xgboost, lightgbm and catboost). A sweep refuses any
+# value for them but null/false: the estimator would write there, outside the store.
+PATH_PARAM_NAMES = frozenset({
+    "memory", "cache", "cachedir", "location", "path", "dir", "directory", "folder", "file", "filename",
+    "train_dir", "snapshot_file", "output_model", "input_model", "output_result", "convert_model",
+})
+PATH_PARAM_SUFFIXES = ("_dir", "_directory", "_folder", "_path", "_file", "_filename")
+
+_RESULT_MARK = "RUNELOG-SWEEP-RESULT "
 
 
 @dataclass(frozen=True)
@@ -54,6 +74,7 @@ class SweepConfig:
     validation: dict
     evaluation: dict
     runs: tuple[RunSpec, ...]
+    csv_path: str | None = None  # the CSV dataset, resolved when the file was checked
 
 
 @dataclass
@@ -67,6 +88,15 @@ class SweepResult:
         return not self.failed
 
 
+@dataclass
+class _Outcome:
+    spec_id: str
+    run_id: str
+    metrics: dict | None
+    error: str | None
+    exception: BaseException | None = None  # only for runs in this process
+
+
 # ---------------------------------------------------------------- validation
 
 
@@ -76,7 +106,7 @@ def load_config(path: str | Path) -> SweepConfig:
 
     path = str(path)
     if not Path(path).is_file():
-        raise SweepConfigError(path, "", "the file does not exist")
+        raise SweepFileNotFound(path, "", "the file does not exist")
     try:
         raw = yaml.safe_load(Path(path).read_text())
     except yaml.YAMLError as exc:
@@ -86,18 +116,17 @@ def load_config(path: str | Path) -> SweepConfig:
         problem("", "the top level must be a mapping")
     dataset = problem.mapping(raw, "dataset")
     source = problem.string(dataset, "source", "dataset.source")
+    csv_path = None
     if source.lower().endswith(".csv"):
-        csv_path = Path(path).parent / source if not Path(source).is_absolute() else Path(source)
-        if not csv_path.is_file():
-            problem("dataset.source", f"the CSV file '{source}' does not exist")
+        csv_path = str(_find_csv(source, Path(path).resolve().parent, path))
         problem.string(dataset, "target_column", "dataset.target_column")
     else:
         _resolve(problem, "dataset.source", source, ("sklearn.datasets.",), prefix_name="load_")
     validation = problem.mapping(raw, "validation")
     strategy = problem.string(validation, "strategy", "validation.strategy")
     if strategy not in STRATEGIES:
-        problem("validation.strategy", f"'{strategy}' is not one of {', '.join(STRATEGIES)}")
-    if not isinstance(validation.get("params", {}), dict):
+        problem("validation.strategy", f"Unknown validation strategy '{strategy}'; use one of {', '.join(STRATEGIES)}")
+    if not isinstance(validation.get("params", {}) or {}, dict):
         problem("validation.params", "must be a mapping")
     evaluation = problem.mapping(raw, "evaluation")
     metrics = evaluation.get("metrics")
@@ -105,7 +134,7 @@ def load_config(path: str | Path) -> SweepConfig:
         problem("evaluation.metrics", "must be a non-empty list of sklearn.metrics function names")
     for i, name in enumerate(metrics):
         _resolve(problem, f"evaluation.metrics[{i}]", f"sklearn.metrics.{name}", ("sklearn.metrics.",))
-    metric_params = evaluation.get("metric_params", {})
+    metric_params = evaluation.get("metric_params", {}) or {}
     if not isinstance(metric_params, dict):
         problem("evaluation.metric_params", "must be a mapping")
     for name in metric_params:
@@ -128,11 +157,12 @@ def load_config(path: str | Path) -> SweepConfig:
         params = run.get("model_params", {}) or {}
         if not isinstance(params, dict):
             problem(f"{where}.model_params", "must be a mapping")
+        _check_no_paths(problem, f"{where}.model_params", params)
         specs.append(RunSpec(spec_id, model_class, params))
     name = raw.get("experiment_name", "default-sweep")
-    if not isinstance(name, str) or not name:
+    if not isinstance(name, str) or not name.strip():
         problem("experiment_name", "must be a non-empty string")
-    return SweepConfig(path, name, dataset, validation, evaluation, tuple(specs))
+    return SweepConfig(path, name, dataset, validation, evaluation, tuple(specs), csv_path)
 
 
 class _Checker:
@@ -160,7 +190,7 @@ class _Checker:
 def _resolve(problem: _Checker, where: str, dotted: str, allowed: tuple[str, ...],
              must_be_class: bool = False, prefix_name: str | None = None) -> Any:
     """Import `package.module.Name`, but only from the allowed packages."""
-    if not dotted.startswith(allowed) or "." not in dotted:
+    if not isinstance(dotted, str) or not dotted.startswith(allowed) or "." not in dotted:
         problem(where, f"'{dotted}' is not allowed; use a name under {' or '.join(allowed)}")
     module_name, _, attribute = dotted.rpartition(".")
     if attribute.startswith("_") or (prefix_name and not attribute.startswith(prefix_name)):
@@ -176,122 +206,189 @@ def _resolve(problem: _Checker, where: str, dotted: str, allowed: tuple[str, ...
     return found
 
 
-# ---------------------------------------------------------------- running
+def _check_no_paths(problem: _Checker, where: str, params: Any) -> None:
+    """Refuse estimator params that would make the estimator read or write files outside the store.
+
+    Two rules: a param whose name says it is a location (`memory`, `*_dir`,
+    `*_path`, ...) may only be null/false; and no string anywhere in the params
+    may look like a path (absolute, `~`, or containing a separator).
+    """
+    if isinstance(params, dict):
+        for key, value in params.items():
+            here = f"{where}.{key}"
+            name = str(key).lower()
+            if (name in PATH_PARAM_NAMES or name.endswith(PATH_PARAM_SUFFIXES)) and value not in (None, False):
+                problem(here, f"names a file or folder ({value!r}); a sweep writes nothing outside its store, "
+                              "so location params are refused. Leave it out or set it to null")
+            _check_no_paths(problem, here, value)
+    elif isinstance(params, (list, tuple)):
+        for i, value in enumerate(params):
+            _check_no_paths(problem, f"{where}[{i}]", value)
+    elif isinstance(params, str) and _looks_like_path(params):
+        problem(where, f"'{params}' looks like a file or folder path; a sweep writes nothing outside its "
+                       "store, so estimator params that name paths are refused. Remove it")
 
 
-def _load_data(config: SweepConfig):
-    source = config.dataset["source"]
+def _looks_like_path(text: str) -> bool:
+    return (os.path.isabs(text) or text.startswith(("~", "./", "../")) or text in (".", "..")
+            or "/" in text or "\\" in text or os.sep in text)
+
+
+def _find_csv(source: str, config_dir: Path | None, config_path: str | None = None) -> Path:
+    """A CSV dataset path: absolute as given; relative against the working folder first (as 0.2.0),
+    then against the YAML file's folder. SweepFileNotFound names every place it looked."""
+    given = Path(source).expanduser()
+    candidates = [given] if given.is_absolute() else [Path.cwd() / given]
+    if not given.is_absolute() and config_dir is not None and config_dir.resolve() != Path.cwd().resolve():
+        candidates.append(config_dir / given)
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate.resolve()
+    looked = " or ".join(f"'{c}'" for c in candidates)
+    raise SweepFileNotFound(config_path or source, "dataset.source",
+                            f"the CSV file '{source}' was not found; looked at {looked}")
+
+
+# ---------------------------------------------------------------- one run
+
+
+def load_dataset(dataset: dict, config_dir: Path | None = None, csv_path: str | None = None):
+    """(X, y) for a `dataset:` section: a CSV with its target column, or a scikit-learn loader."""
+    source = dataset["source"]
     if source.lower().endswith(".csv"):
         import pandas as pd
 
-        csv_path = Path(source) if Path(source).is_absolute() else Path(config.path).parent / source
-        frame = pd.read_csv(csv_path)
-        target = config.dataset["target_column"]
+        frame = pd.read_csv(csv_path or _find_csv(source, config_dir))
+        target = dataset["target_column"]
         return frame.drop(columns=[target]), frame[target]
     module_name, _, loader = source.rpartition(".")
     return getattr(importlib.import_module(module_name), loader)(return_X_y=True)
 
 
-def _evaluate(model, X, y, config: SweepConfig) -> dict[str, float]:
+def evaluate(model, X, y, validation: dict, evaluation: dict) -> dict[str, float]:
+    """Fit and score one estimator under a `validation:` and an `evaluation:` section."""
     from sklearn import metrics as sk_metrics
     from sklearn.metrics import make_scorer
     from sklearn.model_selection import cross_validate, train_test_split
 
-    names = config.evaluation["metrics"]
-    extra = config.evaluation.get("metric_params", {})
-    params = config.validation.get("params", {}) or {}
-    if config.validation["strategy"] == "cross_validation":
+    names = evaluation["metrics"]
+    extra = evaluation.get("metric_params", {}) or {}
+    params = validation.get("params", {}) or {}
+    strategy = validation.get("strategy")
+    if strategy == "cross_validation":
         scoring = {n: make_scorer(getattr(sk_metrics, n), **extra.get(n, {})) for n in names}
         scores = cross_validate(model, X, y, cv=params.get("n_splits", 5), scoring=scoring)
         return {n: float(scores[f"test_{n}"].mean()) for n in names}
-    X_train, X_test, y_train, y_test = train_test_split(X, y, **params)
-    predicted = model.fit(X_train, y_train).predict(X_test)
-    return {n: float(getattr(sk_metrics, n)(y_test, predicted, **extra.get(n, {}))) for n in names}
+    if strategy == "train_test_split":
+        X_train, X_test, y_train, y_test = train_test_split(X, y, **params)
+        predicted = model.fit(X_train, y_train).predict(X_test)
+        return {n: float(getattr(sk_metrics, n)(y_test, predicted, **extra.get(n, {}))) for n in names}
+    raise ValueError(f"Unknown validation strategy: {strategy}. Choose either "
+                     f"{' or '.join(repr(s) for s in STRATEGIES)}.")
 
 
-def _run_one(config: SweepConfig, spec: RunSpec, store: str | None, database_url: str | None,
-             data=None) -> tuple[str, str, dict | None, str | None]:
-    """One sweep run as a runelog run. Returns (spec id, run id, metrics or None, error or None)."""
-    from . import get_tracker
+def _once(load: Callable[[], Any]) -> Callable[[], Any]:
+    """Call `load` the first time only; later calls return its value or raise its error again."""
+    box: list[tuple[Any, BaseException | None]] = []
 
-    tracker = get_tracker(store, database_url=database_url)
-    run_id, metrics, error = "", None, None
+    def get():
+        if not box:
+            try:
+                box.append((load(), None))
+            except Exception as exc:
+                box.append((None, exc))
+        value, error = box[0]
+        if error is not None:
+            raise error
+        return value
+
+    return get
+
+
+def _run_one(tracker: RuneLog, config: SweepConfig, spec: RunSpec, data: Callable[[], Any],
+             say: Callable[[str], Any]) -> _Outcome:
+    """One sweep run as a runelog run; anything it raises is recorded FAILED and returned, not raised."""
+    say(f"\nrun in progress: '{spec.id}'")
+    run_id, stage = "", "starting the run"
     try:
         with tracker.start_run(experiment_name=config.experiment_name, run_name=spec.id,
                                log_code=False) as run_id:
-            tracker.log_params({"run_config_id": spec.id, "model_class": spec.model_class,
-                                "validation_strategy": config.validation["strategy"], **spec.model_params})
-            X, y = data if data is not None else _load_data(config)
+            params = {"run_config_id": spec.id, "model_class": spec.model_class,
+                      "validation_strategy": config.validation["strategy"], **spec.model_params}
+            tracker.log_params(params)
+            say(f"Logged Parameters: {params}")
+            stage = f"loading the dataset '{config.dataset['source']}'"
+            X, y = data()
+            stage = "building the estimator"
             module_name, _, class_name = spec.model_class.rpartition(".")
             model = getattr(importlib.import_module(module_name), class_name)(**spec.model_params)
-            metrics = _evaluate(model, X, y, config)
+            stage = "training and evaluating"
+            metrics = evaluate(model, X, y, config.validation, config.evaluation)
             tracker.log_metrics(metrics)
+            say(f"Logged Metrics: { {k: round(v, 4) for k, v in metrics.items()} }")
     except Exception as exc:  # recorded FAILED by start_run; the sweep goes on
-        error = f"{type(exc).__name__}: {exc}"
-    finally:
-        tracker.close()
-    return spec.id, run_id, metrics, error
+        error = f"{stage}: {type(exc).__name__}: {exc}"
+        say(f"run '{spec.id}' FAILED while {error}")
+        return _Outcome(spec.id, run_id, None, error, exc)
+    return _Outcome(spec.id, run_id, metrics, None)
+
+
+# ---------------------------------------------------------------- parallel workers
+
+# The worker starts isolated (-I: no current folder, no PYTHON* variables, no user
+# site) and then takes the parent's import path minus the current folder and the
+# config's folder, before it imports anything else; so a `yaml.py` or `sklearn.py`
+# lying next to the config is never run. Works the same on 3.10 (which has no -P).
+_BOOTSTRAP = (
+    "import sys\n"
+    "sys.path[:] = [p for p in sys.path if p not in ('', '.')]\n"
+    "import json\n"
+    "sys.path[:] = json.loads(sys.argv[1])\n"
+    "from runelog.sweep import _worker_main\n"
+    "_worker_main(sys.argv[2:])\n"
+)
+
+
+def _worker_path(config: SweepConfig) -> list[str]:
+    """The parent's sys.path without the current folder or the config's folder."""
+    def resolved(entry: str) -> Path | None:
+        try:
+            return Path(entry).resolve()
+        except (OSError, RuntimeError):
+            return None
+
+    banned = {Path.cwd().resolve(), Path(config.path).resolve().parent}
+    kept = [entry for entry in sys.path if entry and resolved(entry) not in banned]
+    package_root = Path(__file__).resolve().parent.parent
+    if package_root in banned:  # runelog runs from a checkout there: keep it reachable, after everything else
+        kept.append(str(package_root))
+    return kept
 
 
 def _run_in_process(config: SweepConfig, spec: RunSpec, store: str | None,
-                    database_url: str | None) -> tuple[str, str, dict | None, str | None]:
-    command = [sys.executable, "-m", "runelog.sweep", config.path, spec.id]
+                    database_url: str | None) -> _Outcome:
+    command = [sys.executable, "-I", "-c", _BOOTSTRAP, json.dumps(_worker_path(config)),
+               str(Path(config.path).resolve()), spec.id]
     if store is not None:
-        command += ["--store", str(store)]
+        command += ["--store", str(Path(store).resolve())]
     if database_url is not None:
         command += ["--database-url", database_url]
-    done = subprocess.run(command, capture_output=True, text=True)
-    lines = done.stdout.strip().splitlines()
-    if done.returncode != 0 or not lines:
-        tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        return spec.id, "", None, f"worker exited with {done.returncode}: {tail}"
-    outcome = json.loads(lines[-1])
-    return outcome["spec_id"], outcome["run_id"], outcome["metrics"], outcome["error"]
-
-
-def run_sweep(config_path: str | Path, jobs: int = 1,
-              progress: Callable[[str, str | None], None] | None = None,
-              store: str | None = None, database_url: str | None = None) -> SweepResult:
-    """Check the config, then run every run (in `jobs` processes); report each as it ends.
-
-    `progress(spec_id, error_or_None)` is called after each run.
-    """
-    config = load_config(config_path)
-    if jobs < 1:
-        raise ValueError("jobs must be at least 1")
-    result = SweepResult(config.experiment_name)
-
-    def record(outcome):
-        spec_id, run_id, metrics, error = outcome
-        if error is None:
-            result.finished.append((spec_id, run_id, metrics))
-        else:
-            result.failed.append((spec_id, error))
-        if progress is not None:
-            progress(spec_id, error)
-
-    if jobs == 1:
-        data = _load_data(config)
-        for spec in config.runs:
-            record(_run_one(config, spec, store, database_url, data))
-    else:
-        # Each parallel run is a fresh `python -m runelog.sweep` process: nothing (open
-        # connections, the caller's __main__) is inherited, and a crash stays in its run.
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = [pool.submit(_run_in_process, config, spec, store, database_url) for spec in config.runs]
-            for future in as_completed(futures):
-                record(future.result())
-    order = {spec.id: i for i, spec in enumerate(config.runs)}
-    result.finished.sort(key=lambda r: order[r[0]])
-    result.failed.sort(key=lambda r: order[r[0]])
-    return result
+    done = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    for line in reversed(done.stdout.splitlines()):
+        if line.startswith(_RESULT_MARK):
+            found = json.loads(line[len(_RESULT_MARK):])
+            return _Outcome(found["spec_id"], found["run_id"], found["metrics"], found["error"])
+    tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+    return _Outcome(spec.id, "", None, f"the worker process exited with status {done.returncode}: {tail}")
 
 
 def _worker_main(argv: list[str] | None = None) -> None:
-    """`python -m runelog.sweep CONFIG SPEC_ID`: one run; prints its outcome as a JSON line."""
+    """A worker: one run of CONFIG; prints its outcome as one marked JSON line."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m runelog.sweep")
+    from . import get_tracker
+
+    parser = argparse.ArgumentParser(prog="runelog sweep worker")
     parser.add_argument("config")
     parser.add_argument("spec_id")
     parser.add_argument("--store")
@@ -299,9 +396,106 @@ def _worker_main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     config = load_config(args.config)
     spec = next(s for s in config.runs if s.id == args.spec_id)
-    spec_id, run_id, metrics, error = _run_one(config, spec, args.store, args.database_url)
-    print(json.dumps({"spec_id": spec_id, "run_id": run_id, "metrics": metrics, "error": error}))
+    tracker = get_tracker(args.store, database_url=args.database_url)
+    try:
+        data = lambda: load_dataset(config.dataset, csv_path=config.csv_path)  # noqa: E731
+        outcome = _run_one(tracker, config, spec, data, lambda message: None)
+    finally:
+        tracker.close()
+    print(_RESULT_MARK + json.dumps({"spec_id": outcome.spec_id, "run_id": outcome.run_id,
+                                     "metrics": outcome.metrics, "error": outcome.error}))
 
 
-if __name__ == "__main__":
-    _worker_main()
+# ---------------------------------------------------------------- the sweep
+
+
+def _silent(message: str) -> None:
+    """The default progress handler (as in 0.2.0): says nothing."""
+
+
+def run_sweep(config_path: str | Path, progress_handler: Callable[[str], Any] | None = None, *,
+              jobs: int = 1, progress: Callable[[str, str | None], Any] | None = None,
+              store: str | None = None, database_url: str | None = None,
+              tracker: RuneLog | None = None, raise_on_failure: bool = True) -> SweepResult:
+    """Check the config, then run every run (in `jobs` processes) and record each as a runelog run.
+
+    `run_sweep(path)` and `run_sweep(path, print)` work as in runelog 0.2.0:
+    `progress_handler` gets text messages. `progress(spec_id, error_or_None)`
+    is called after each run. The runs go to `tracker`, or to the store at
+    `store` / `database_url` (default: here, or $RUNELOG_HOME).
+
+    A run that fails is recorded FAILED and the others still run. At the end,
+    if any failed and `raise_on_failure` is true: with jobs=1 the first failed
+    run's own exception is raised again (as 0.2.0 raised it), otherwise
+    SweepRunsFailed; either carries the result as `.sweep_result`.
+    """
+    say = progress_handler or _silent
+    config = load_config(config_path)
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs must be a whole number of at least 1, not {jobs!r}")
+    if tracker is not None and jobs > 1:
+        raise ValueError("pass store= or database_url= (not tracker=) with jobs > 1: each worker opens the store")
+    result = SweepResult(config.experiment_name)
+    outcomes: list[_Outcome] = []
+    say(f"Running sweep for experiment: '{config.experiment_name}'")
+
+    def record(outcome: _Outcome) -> None:
+        outcomes.append(outcome)
+        if outcome.error is None:
+            result.finished.append((outcome.spec_id, outcome.run_id, outcome.metrics))
+        else:
+            result.failed.append((outcome.spec_id, outcome.error))
+        if progress is not None:
+            progress(outcome.spec_id, outcome.error)
+
+    if jobs == 1:
+        from . import get_tracker
+
+        own = tracker is None
+        tracker = get_tracker(store, database_url=database_url) if own else tracker
+
+        def load():
+            X, y = load_dataset(config.dataset, csv_path=config.csv_path)
+            say(f"Dataset '{config.dataset['source']}' loaded successfully. Shape: {getattr(X, 'shape', '?')}")
+            return X, y
+
+        data = _once(load)
+        try:
+            for spec in config.runs:
+                record(_run_one(tracker, config, spec, data, say))
+        finally:
+            if own:
+                tracker.close()
+    else:
+        # Each parallel run is a fresh, isolated worker process: nothing (open connections,
+        # the caller's __main__, the current folder's modules) is inherited, and a crash
+        # stays in its run.
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            futures = [pool.submit(_run_in_process, config, spec, store, database_url) for spec in config.runs]
+            for future in as_completed(futures):
+                outcome = future.result()
+                say(f"run '{outcome.spec_id}' " + ("finished" if outcome.error is None else
+                                                    f"FAILED while {outcome.error}"))
+                record(outcome)
+    order = {spec.id: i for i, spec in enumerate(config.runs)}
+    result.finished.sort(key=lambda r: order[r[0]])
+    result.failed.sort(key=lambda r: order[r[0]])
+    if result.failed and raise_on_failure:
+        _raise_failure(result, outcomes, order)
+    return result
+
+
+def _raise_failure(result: SweepResult, outcomes: list[_Outcome], order: dict[str, int]) -> None:
+    summary = SweepRunsFailed(result.experiment_name, result.failed, len(order))
+    first = min((o for o in outcomes if o.error is not None), key=lambda o: order[o.spec_id])
+    if first.exception is None:
+        summary.sweep_result = result
+        raise summary
+    error = first.exception
+    try:
+        error.sweep_result = result
+    except AttributeError:
+        pass
+    if hasattr(error, "add_note"):  # 3.11+: the traceback says the other runs were recorded
+        error.add_note(str(summary))
+    raise error

@@ -11,7 +11,8 @@ from runelog.sweep import run_sweep
 
 def main() -> None:
     result = run_sweep(Path(__file__).with_name("iris_sweep.yaml"),
-                       progress=lambda spec, error: print(f"{spec}: {'FAILED ' + error if error else 'done'}"))
+                       progress=lambda spec, error: print(f"{spec}: {'FAILED ' + error if error else 'done'}"),
+                       raise_on_failure=False)
     ranking = get_tracker().list_runs(result.experiment_name, sort_by="accuracy_score", descending=True)
     for row in ranking:
         print(f"{row['run_name']:<12} accuracy {row['metrics'].get('accuracy_score', float('nan')):.3f}")
