@@ -426,7 +426,7 @@ class InvalidSortKey(InvalidValue):
         super().__init__(f"Cannot sort runs by '{sort_by}'; valid choices: {shown}.")
 
 
-class SweepFileNotFound(SweepConfigError, FileNotFoundError):
+class SweepFileNotFound(SweepConfigError, NotFound, FileNotFoundError):
     """A sweep's YAML file or its CSV dataset is not there (0.2.0 raised FileNotFoundError)."""
 
 
