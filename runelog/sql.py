@@ -58,10 +58,9 @@ def run_readonly(location: db.StoreLocation, statement: str,
 
     Raises SqlNotAllowed for anything but one read (nothing is run), and
     QueryFailed when the database rejects the statement. `:name` marks a
-    parameter, bound from `params`.
-
-    >>> run_readonly(db.locate("."), "SELECT count(*) AS n FROM runs WHERE status = :s", {"s": "FINISHED"})
-    (['n'], [(12,)])
+    parameter, bound from `params`. For example
+    `run_readonly(db.locate("."), "SELECT count(*) AS n FROM runs WHERE status = :s", {"s": "FINISHED"})`
+    returns `(['n'], [(12,)])`.
     """
     sqlite_path = location.sqlite_path
     if sqlite_path is not None:
