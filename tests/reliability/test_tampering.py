@@ -111,5 +111,5 @@ def test_ad_hoc_sql_cannot_write(tracker, tmp_path):
     for statement in ("DELETE FROM runs", "DROP TABLE runs", "UPDATE runs SET status = 'X'",
                       "INSERT INTO experiments (name, created_at) VALUES ('x', '2026-01-01')"):
         result = runner.invoke(app, ["--store", str(tmp_path / "store"), "sql", statement])
-        assert result.exit_code == 1 and "readonly" in result.output, statement
+        assert result.exit_code == 1 and "Refused" in result.output, statement
     assert len(tracker.find_runs("0")) == 1
