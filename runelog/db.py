@@ -1,28 +1,40 @@
-"""Engine, SQLite connection setup, session scopes, and open-and-migrate.
+"""Engine, SQLite connection setup, session scopes, open-and-migrate, and checkpoints.
 
-Opening a store is cheap on the common path: one query compares the stored
-Alembic revision with `HEAD_REVISION`, and Alembic itself is imported only
-when a schema has to be changed. A brand-new SQLite store gets the schema
-from the models (`create_all`) plus the head stamp, under a file lock so
-that processes opening it at the same moment do not race.
+Opening a store is cheap on the common path: one read-only look at the file
+(sqlite_file.inspect) compares the stored Alembic revision with
+`HEAD_REVISION`, and Alembic itself is imported only when a schema has to be
+changed. Nothing writes to a file before it is known to be a runelog store.
+A brand-new SQLite store gets the schema from the models (`create_all`) plus
+the head stamp, built aside and linked into place under a file lock, so that
+processes opening it at the same moment do not race.
+
+After a normal exit the store is one file: closing a tracker, the end of a
+run (at most once a second) and interpreter exit checkpoint the WAL into
+runelog.db, so copying runelog.db alone copies everything.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
+import logging
 import os
 import sqlite3
+import threading
+import time
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import quote
 
-from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy import URL, Connection, Engine, create_engine, event, inspect, make_url, text
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session
 
-from . import exceptions
+from . import exceptions, sqlite_file
 from .models import Base
 
 # The newest revision in migrations/versions/. A test checks it against Alembic's head.
@@ -32,7 +44,11 @@ DEFAULT_EXPERIMENT_ID = 0
 DEFAULT_EXPERIMENT_NAME = "default-experiment"
 
 BUSY_TIMEOUT_SECONDS = 60
+CHECKPOINT_WAIT_SECONDS = 1.0  # how long a closing checkpoint waits for other processes' readers
+RUN_END_CHECKPOINT_EVERY = 1.0  # seconds: a loop of short runs pays for one checkpoint a second, not one a run
 _READ = "runelog_read"
+
+log = logging.getLogger("runelog")
 
 
 def migrations_dir() -> Path:
@@ -42,25 +58,28 @@ def migrations_dir() -> Path:
     return Path(migrations.__file__).parent
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str | URL, store_path: Path | None = None) -> Engine:
     """An engine with the connection setup runelog relies on.
 
-    SQLite: every connection gets WAL (persistent; a no-op once set), foreign
-    keys, a busy timeout, and write transactions that BEGIN IMMEDIATE,
-    so parallel writers queue for the lock instead of failing with
-    "database is locked" halfway through a transaction.
+    SQLite: every connection gets foreign keys, a busy timeout, and write
+    transactions that BEGIN IMMEDIATE, so parallel writers queue for the lock
+    instead of failing with "database is locked" halfway through a transaction.
+    No connection setting writes to the file: WAL mode (persistent in the
+    file) is set once, when runelog creates the store or has checked it.
+    SQLite errors that say the store is damaged, read-only or full are raised
+    as RunelogExceptions naming `store_path` (default: the URL's file).
     """
-    if not url.startswith("sqlite"):
+    if make_url(url).get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
 
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_SECONDS})
+    path = store_path or Path(engine.url.database or "")
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         # Take transaction control away from the sqlite3 module: we emit BEGIN ourselves.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -70,7 +89,85 @@ def make_engine(url: str) -> Engine:
         read_only = connection.get_execution_options().get(_READ, False)
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
+    @event.listens_for(engine, "handle_error")
+    def _on_error(context):
+        mapped = sqlite_file.translate(context.original_exception, path)
+        if mapped is not None:
+            raise mapped from context.sqlalchemy_exception
+
+    _sqlite_engines.add(engine)
     return engine
+
+
+# ---------------------------------------------------------------- checkpoints: the store is one file
+
+
+_sqlite_engines: weakref.WeakSet[Engine] = weakref.WeakSet()
+_last_checkpoint: weakref.WeakKeyDictionary[Engine, float] = weakref.WeakKeyDictionary()
+_checkpoint_lock = threading.Lock()
+
+
+def checkpoint(engine: Engine, mode: str = "TRUNCATE", wait: float = CHECKPOINT_WAIT_SECONDS) -> bool:
+    """Copy the WAL into the database file; True if all of it went in.
+
+    TRUNCATE also empties runelog.db-wal. Readers in other processes can hold
+    a checkpoint back; it waits `wait` seconds for them, then copies what it can
+    (as PASSIVE would). Never raises: the WAL keeps the data safe either way.
+    """
+    if engine.dialect.name != "sqlite":
+        return True
+    try:
+        raw = engine.raw_connection()
+    except Exception as exc:  # a store that cannot be opened has nothing to checkpoint
+        log.debug("no checkpoint: %s", exc)
+        return False
+    try:
+        connection = raw.driver_connection
+        connection.execute(f"PRAGMA busy_timeout={int(wait * 1000)}")
+        try:
+            busy, _, _ = connection.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
+        finally:
+            connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
+        _last_checkpoint[engine] = time.monotonic()
+        return busy == 0
+    except sqlite3.Error as exc:  # e.g. a read-only store: nothing of ours is waiting in a WAL
+        log.debug("no checkpoint: %s", exc)
+        return False
+    finally:
+        raw.close()
+
+
+def checkpoint_after_run(engine: Engine) -> None:
+    """A cheap PASSIVE checkpoint when a run ends, at most once a second per engine."""
+    if engine.dialect.name != "sqlite":
+        return
+    with _checkpoint_lock:
+        last = _last_checkpoint.get(engine)
+        if last is not None and time.monotonic() - last < RUN_END_CHECKPOINT_EVERY:
+            return
+        _last_checkpoint[engine] = time.monotonic()
+    checkpoint(engine, "PASSIVE", wait=0)
+
+
+def close_engine(engine: Engine, checkpoint_first: bool = True, forget: bool = False) -> None:
+    """Checkpoint (TRUNCATE) and close every pooled connection of `engine`.
+
+    `forget`: no checkpoint for it at exit either (its file is gone, e.g. a new store's temp file).
+    """
+    if checkpoint_first:
+        checkpoint(engine)
+    engine.dispose()
+    if forget:
+        _sqlite_engines.discard(engine)
+
+
+@atexit.register
+def _close_all_engines() -> None:
+    # Registered when db is first imported, so before run_writer's exit flush: atexit runs
+    # handlers last-in first-out, and this one must come after the last points are written.
+    for engine in list(_sqlite_engines):
+        with contextlib.suppress(Exception):
+            close_engine(engine)
 
 
 @contextlib.contextmanager
@@ -164,28 +261,102 @@ def open_database(location: StoreLocation, read_only: bool = False) -> Engine:
     """Return an engine for a database at HEAD_REVISION, creating or upgrading a local store.
 
     `read_only` never creates or migrates anything: a missing store raises
-    StoreNotFound and an outdated one SchemaOutdated.
+    StoreNotFound and an outdated one SchemaOutdated. A local file is checked
+    read-only before anything writes to it (see sqlite_file).
     """
-    sqlite_path = location.sqlite_path
-    if sqlite_path is not None:
-        if read_only and not sqlite_path.is_file():
-            raise exceptions.StoreNotFound(str(sqlite_path))
-        sqlite_path.parent.mkdir(parents=True, exist_ok=True)
-        if sqlite_path.exists():
-            _check_sqlite_file(sqlite_path)
+    if location.sqlite_path is not None:
+        return _open_sqlite(location.sqlite_path, read_only)
     engine = make_engine(location.database_url)
     try:
         revision = current_revision(engine)
-        if revision == HEAD_REVISION:
-            return engine
-        if sqlite_path is None or read_only:
+        if revision != HEAD_REVISION:
             _refuse_server_database(engine, revision)
-        with _file_lock(sqlite_path.with_name(sqlite_path.name + ".lock")):
-            _bring_sqlite_to_head(engine, sqlite_path)
         return engine
     except BaseException:
         engine.dispose()
         raise
+
+
+def _open_sqlite(path: Path, read_only: bool) -> Engine:
+    state = sqlite_file.inspect(path)
+    if state is None:
+        if read_only:
+            raise exceptions.StoreNotFound(str(path))
+        sqlite_file.create(path, functools.partial(_build_store, store_path=path))
+        state = sqlite_file.inspect(path)  # ours, or the one another process made first
+        if state is None:
+            raise exceptions.StoreUnreadable(str(path), "it was deleted while being opened")
+    _check_runelog_schema(path, state)
+    if state.revision != HEAD_REVISION:
+        if state.revision not in known_revisions():
+            raise exceptions.SchemaTooNew(state.revision, HEAD_REVISION)
+        if read_only:
+            raise exceptions.SchemaOutdated(state.revision, HEAD_REVISION)
+        if not state.writable:
+            raise exceptions.StoreNotWritable(
+                str(path), f"its schema must be upgraded from revision {state.revision} to {HEAD_REVISION}, "
+                           "which writes to it, and it is read-only")
+    # A URL object: a path with '?', '#' or '%' must reach SQLite as it is, not parsed as a URL.
+    url = URL.create("sqlite", database=sqlite_file.engine_uri(path, state), query={"uri": "true"})
+    engine = make_engine(url, path)
+    try:
+        if state.revision != HEAD_REVISION:
+            _upgrade_sqlite(engine, path)
+        if state.writable and not state.wal and not read_only:
+            _set_wal(engine, path)  # a runelog store someone switched back to a rollback journal
+        return engine
+    except BaseException:
+        close_engine(engine, checkpoint_first=False)
+        raise
+
+
+def _check_runelog_schema(path: Path, state: sqlite_file.FileState) -> None:
+    """Refuse a SQLite file without a runelog schema: it is never initialised."""
+    if state.revision is not None:
+        return
+    if state.tables:
+        shown = ", ".join(state.tables[:5]) + (", ..." if len(state.tables) > 5 else "")
+        raise exceptions.StoreUnreadable(
+            str(path), f"it is a SQLite database of another application: it holds tables ({shown}) "
+                       "but no runelog schema", "Point runelog at another folder.")
+    raise exceptions.StoreUnreadable(
+        str(path), "it is a SQLite database with no tables, so no runelog schema",
+        "If it was created by mistake, delete it and runelog will make a new store; otherwise "
+        + sqlite_file.restore_advice(path)[0].lower() + sqlite_file.restore_advice(path)[1:])
+
+
+def _build_store(temp: Path, store_path: Path) -> None:
+    """A whole new store in `temp`: WAL mode, the schema at head, every connection closed."""
+    engine = make_engine(URL.create("sqlite", database=str(temp)), store_path)
+    try:
+        _set_wal(engine, store_path)
+        _create_schema(engine)
+        if not checkpoint(engine):
+            raise exceptions.StorageError("create the store", str(store_path))
+    finally:
+        close_engine(engine, checkpoint_first=False, forget=True)
+
+
+def _set_wal(engine: Engine, path: Path) -> None:
+    raw = engine.raw_connection()
+    try:
+        with sqlite_file.guard(path, "switch the store to WAL mode"):
+            raw.driver_connection.execute("PRAGMA journal_mode=WAL")
+    finally:
+        raw.close()
+
+
+def _upgrade_sqlite(engine: Engine, path: Path) -> None:
+    """Back the store up into backups/ and migrate it to head, under the store's lock."""
+    with sqlite_file.guard(path, "upgrade the store"), sqlite_file.file_lock(sqlite_file.lock_path(path)):
+        revision = current_revision(engine)  # another process may have done it while we waited
+        if revision == HEAD_REVISION:
+            return
+        backup = backup_sqlite(path, revision)
+        try:
+            upgrade(engine, HEAD_REVISION)
+        except Exception as exc:  # the migration's transaction rolled back; say where the copy is
+            raise exceptions.MigrationFailed(exc, str(backup)) from exc
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -196,49 +367,16 @@ def current_revision(engine: Engine) -> str | None:
                 return None
             return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
     except DatabaseError as exc:
-        raise exceptions.StoreUnreadable(str(engine.url.database or engine.url), str(exc.orig)) from None
-
-
-def _check_sqlite_file(path: Path) -> None:
-    """Refuse a file that is not a SQLite database before anything writes to it."""
-    size = path.stat().st_size
-    if size == 0:
-        return
-    with open(path, "rb") as fh:
-        header = fh.read(16)
-    if header != b"SQLite format 3\x00":
-        raise exceptions.StoreUnreadable(str(path), "it is not a SQLite database")
-    if size < 512:
-        raise exceptions.StoreUnreadable(str(path), "the file is truncated")
+        where = engine.url.render_as_string(hide_password=True)
+        raise exceptions.StoreUnreadable(
+            where, str(exc.orig).strip(), "Check the database URL, that the server is running and that "
+                                          "you may connect to it.") from None
 
 
 def _refuse_server_database(engine: Engine, revision: str | None) -> None:
     if revision is not None and revision not in known_revisions():
         raise exceptions.SchemaTooNew(revision, HEAD_REVISION)
     raise exceptions.SchemaOutdated(revision, HEAD_REVISION)
-
-
-def _bring_sqlite_to_head(engine: Engine, sqlite_path: Path) -> None:
-    # Another process may have done the work while we waited for the lock.
-    revision = current_revision(engine)
-    if revision == HEAD_REVISION:
-        return
-    if revision is None:
-        with engine.execution_options(**{_READ: True}).connect() as conn:
-            tables = inspect(conn).get_table_names()
-        if tables:
-            raise exceptions.StoreUnreadable(
-                str(sqlite_path), f"it holds tables ({', '.join(tables[:5])}) but no runelog schema"
-            )
-        _create_schema(engine)
-        return
-    if revision not in known_revisions():
-        raise exceptions.SchemaTooNew(revision, HEAD_REVISION)
-    backup = backup_sqlite(sqlite_path, revision)
-    try:
-        upgrade(engine, HEAD_REVISION)
-    except Exception as exc:  # the migration's transaction rolled back; say where the copy is
-        raise exceptions.MigrationFailed(exc, str(backup)) from exc
 
 
 def _create_schema(engine: Engine) -> None:
@@ -263,27 +401,30 @@ def backup_sqlite(sqlite_path: Path, revision: str) -> Path:
     backups.mkdir(exist_ok=True)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     target = backups / f"{sqlite_path.stem}-{revision}-{stamp}.db"
-    source = sqlite3.connect(sqlite_path)
-    try:
-        dest = sqlite3.connect(target)
-        with dest:
-            source.backup(dest)
-        dest.close()
-    finally:
-        source.close()
+    copy_sqlite(sqlite_path, target)
     return target
 
 
-@contextlib.contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    import fcntl
+def copy_sqlite(source: Path, target: Path) -> None:
+    """A consistent copy of a live SQLite database, by SQLite's online backup API.
 
-    with open(path, "a+b") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
+    One step (`pages=-1`): the copy is one read transaction's snapshot, taken
+    while writers in other processes go on (WAL readers do not block them).
+    The target is a whole database file with no -wal beside it.
+    """
+    src = sqlite3.connect(f"file:{quote(str(source))}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_SECONDS)
+    try:
+        dest = sqlite3.connect(target)
         try:
-            yield
+            src.backup(dest)
+            dest.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+            dest.close()
+    finally:
+        src.close()
+
+
+_file_lock = sqlite_file.file_lock
 
 
 # ---------------------------------------------------------------- Alembic, imported lazily
@@ -335,9 +476,11 @@ def schema_status(location: StoreLocation) -> tuple[str | None, str]:
     """(revision in the database, revision this runelog needs), changing nothing."""
     sqlite_path = location.sqlite_path
     if sqlite_path is not None:
-        if not sqlite_path.exists():
+        state = sqlite_file.inspect(sqlite_path)
+        if state is None:
             return None, HEAD_REVISION
-        _check_sqlite_file(sqlite_path)
+        _check_runelog_schema(sqlite_path, state)
+        return state.revision, HEAD_REVISION
     engine = make_engine(location.database_url)
     try:
         return current_revision(engine), HEAD_REVISION
@@ -353,9 +496,8 @@ def upgrade_store(location: StoreLocation) -> tuple[str | None, str]:
     """
     sqlite_path = location.sqlite_path
     if sqlite_path is not None:
-        sqlite_path.parent.mkdir(parents=True, exist_ok=True)
         before, _ = schema_status(location)
-        open_database(location).dispose()
+        close_engine(open_database(location))
         return before, HEAD_REVISION
     engine = make_engine(location.database_url)
     try:

@@ -483,7 +483,7 @@ class StoreDiskFull(StorageError):
         self.operation, self.path, self.original_error = "write", path, None
         self.detail, self.new = detail, new
         outcome = ("No store was created." if new else
-                   "The write that failed was rolled back; what was stored before is intact.")
+                   "Whatever failed was rolled back; what was stored before is intact.")
         RunelogException.__init__(
             self, f"The disk holding the runelog store '{path}' is full ({detail}). {outcome} "
                   "Free some space and try again.")
@@ -495,7 +495,7 @@ class StoreIOError(StorageError):
     def __init__(self, path: str, detail: str):
         self.operation, self.path, self.original_error = "I/O", path, None
         RunelogException.__init__(
-            self, f"A disk error occurred on the runelog store '{path}' ({detail}). The write that failed "
+            self, f"A disk error occurred on the runelog store '{path}' ({detail}). Whatever failed "
                   "was rolled back. Check the disk (dmesg, free space), then try again.")
 
 

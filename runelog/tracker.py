@@ -87,9 +87,29 @@ class RuneLog:
             self._buffer.flush()
 
     def close(self) -> None:
-        """Flush and release the database connections."""
+        """Flush, checkpoint the WAL into runelog.db and release the database connections.
+
+        After close() (and after any normal interpreter exit) runelog.db alone is the whole store.
+        """
         self.flush()
-        self._engine.dispose()
+        db.close_engine(self._engine, checkpoint_first=not self.read_only)
+
+    def backup(self, dest: str | os.PathLike, blobs: bool = True):
+        """Copy this store, safely while other processes write to it, into the new folder `dest`.
+
+        The copy is a store of its own: `dest/.runelog/runelog.db` (one consistent
+        snapshot, by SQLite's online backup API) and, unless `blobs=False`, the blobs
+        its rows reference, re-hashed on the way. Open it with get_tracker(dest).
+        Raises BackupTargetExists if `dest` holds a store, and BackupNotSupported on
+        PostgreSQL (use pg_dump). Returns a `runelog.backup.BackupReport`.
+
+            report = tracker.backup("/mnt/backups/runelog-2026-06-01")
+            print(report.runs, report.blobs, report.problems)
+        """
+        from . import backup
+
+        self.flush()
+        return backup.backup_store(self.location, self._blobs, dest, copy_blobs=blobs)
 
     # ------------------------------------------------------------ experiments
 
@@ -202,6 +222,7 @@ class RuneLog:
                 raise
             finally:
                 self._active_run_id = self._active_experiment_id = None
+                db.checkpoint_after_run(self._engine)  # runelog.db stays the whole store between runs
 
     def _experiment_for(self, connection, experiment_name: str | None, experiment_id: Any) -> int:
         """The experiment id for a new run; remembered, so a loop of runs asks the database once."""

@@ -57,3 +57,31 @@ def gc(dry_run: bool = typer.Option(False, "--dry-run", help="Only report what w
         return print_json({"dry_run": dry_run, **report.__dict__})
     verb = "Would free" if dry_run else "Freed"
     console.print(f"{verb} {report.bytes} bytes: {len(report.blobs)} blobs, {len(report.temp_files)} temp files.")
+
+
+def backup(dest: str = typer.Argument(..., help="A new folder for the copy; it becomes a store (DEST/.runelog/)."),
+           no_blobs: bool = typer.Option(False, "--no-blobs", help="Copy only the database, not the artifact files."),
+           as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
+    """Copy the store safely while scripts write to it: the database (SQLite's online backup API)
+    and the blobs it references. On PostgreSQL, use pg_dump instead."""
+    t = tracker()
+    report = t.backup(dest, blobs=not no_blobs)
+    if as_json:
+        print_json({**{k: v for k, v in report.__dict__.items() if k != "problems"},
+                    "problems": [p.__dict__ for p in report.problems]})
+    else:
+        console.print(f"Backed up {report.runs} runs to {report.database}.")
+        if report.blobs_skipped:
+            console.print(f"Blobs were not copied: the artifact files stay in {t.location.blob_dir}; copy that "
+                          f"folder to {report.store}/.runelog/blobs to make the copy whole.")
+        else:
+            console.print(f"Copied {report.blobs} blobs ({report.bytes} bytes) to {report.store}/.runelog/blobs.")
+        console.print(f"Open the copy with `runelog --store {report.store} ...` or get_tracker({report.store!r}).")
+        if report.problems:
+            table = Table("blob", "problem", "referenced by",
+                          title=f"{len(report.problems)} blobs could not be copied")
+            for p in report.problems:
+                table.add_row(p.sha256[:16], f"[red]{p.problem}[/]", "\n".join(p.references))
+            console.print(table)
+    if report.problems:
+        raise typer.Exit(1)

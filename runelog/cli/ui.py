@@ -1,7 +1,8 @@
-"""`runelog ui`: serve the Streamlit UI for the selected store."""
+"""`runelog ui`: serve the Streamlit UI for the selected store, as this very process (exec)."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -16,11 +17,9 @@ from .common import console, state
 def ui(port: int = typer.Option(8501, "--port", min=1, max=65535, help="Port to serve on."),
        address: str = typer.Option("127.0.0.1", "--address", help="Interface to listen on.")) -> None:
     """Open the web UI: experiments, runs, a run's lineage, the registry (needs the `ui` extra)."""
-    try:
-        import streamlit  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("streamlit") is None:  # found, not imported: the server process imports it
         raise exceptions.RunelogException(
-            "The UI needs Streamlit, which the `ui` extra installs: pip install \"runelog[ui]\"") from None
+            "The UI needs Streamlit, which the `ui` extra installs: pip install \"runelog[ui]\"")
     from ..ui import __file__ as ui_package
 
     env = dict(os.environ)
@@ -30,9 +29,17 @@ def ui(port: int = typer.Option(8501, "--port", min=1, max=65535, help="Port to 
         env["RUNELOG_DATABASE_URL"] = state.database_url
     app = Path(ui_package).with_name("app.py")
     console.print(f"runelog UI on http://{address}:{port} (Ctrl-C to stop)")
-    command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port),
+    # -P (Python 3.11+): `-m` would otherwise import modules from the current folder first.
+    safe_path = ["-P"] if sys.version_info >= (3, 11) else []
+    command = [sys.executable, *safe_path, "-m", "streamlit", "run", str(app), "--server.port", str(port),
                "--server.address", address, "--server.headless", "true", "--browser.gatherUsageStats", "false"]
-    try:
+    if hasattr(os, "execve"):
+        # Become Streamlit (same process id): SIGTERM, SIGINT and SIGHUP reach the server itself,
+        # so stopping `runelog ui` stops the server and frees the port; no child is left behind.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execve(sys.executable, command, env)
+    try:  # no exec (Windows): run it as a child and wait; Ctrl-C reaches both
         raise typer.Exit(subprocess.run(command, env=env).returncode)
     except KeyboardInterrupt:
         raise typer.Exit(0) from None
