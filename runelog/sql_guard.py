@@ -66,7 +66,29 @@ def check_readonly(statement: str, dialect: str) -> None:
     """
     if not statement.strip():
         raise exceptions.SqlNotAllowed(statement, "the statement is empty")
-    _check(statement, statement, DIALECTS.get(dialect, dialect), explain_allowed=True)
+    dialect = DIALECTS.get(dialect, dialect)
+    _refuse_escaped_identifiers(statement, dialect)
+    _check(statement, statement, dialect, explain_allowed=True)
+
+
+def _refuse_escaped_identifiers(statement: str, dialect: str) -> None:
+    """Refuse PostgreSQL's U&"..." identifiers: their escapes could spell a refused function's name.
+
+    sqlglot reads `U&"\\0070g_terminate_backend"` as `U & "\\0070g..."`, a name on no list,
+    while PostgreSQL decodes it to pg_terminate_backend.
+    """
+    import sqlglot
+    from sqlglot.tokens import TokenType
+
+    try:
+        tokens = sqlglot.tokenize(statement, read=dialect)
+    except Exception:
+        return  # the parser refuses it next, with its own message
+    for first, second, third in zip(tokens, tokens[1:], tokens[2:]):
+        if (first.token_type == TokenType.VAR and first.text.upper() == "U"
+                and second.token_type == TokenType.AMP and third.token_type == TokenType.IDENTIFIER):
+            raise exceptions.SqlNotAllowed(
+                statement, 'it uses a Unicode-escaped identifier (U&"..."); write the name plainly')
 
 
 def _check(whole: str, statement: str, dialect: str, explain_allowed: bool) -> None:

@@ -114,6 +114,7 @@ def postgres_attacks(canary_pid: int, server_dir: Path) -> list[str]:
         "SELECT pg_catalog.pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid()",
         'SELECT "pg_cancel_backend"(pid) FROM pg_stat_activity',
         "SELECT * FROM pg_stat_activity, LATERAL pg_terminate_backend(pid) AS t",
+        f'SELECT U&"\\0070g_terminate_backend"({canary_pid})',  # PostgreSQL decodes it; sqlglot does not
         "SELECT set_config('default_transaction_read_only', 'off', false)",
         "SELECT nextval(pg_get_serial_sequence('metrics', 'id'))",
         "SELECT setval(pg_get_serial_sequence('metrics', 'id'), 1)",
