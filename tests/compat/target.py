@@ -80,6 +80,8 @@ def runelog_cli(*args: str, input: str | None = None, cwd: str | os.PathLike | N
 
     main = _entry_point()
     saved = sys.argv, sys.stdin, sys.stdout, sys.stderr, sys.excepthook, dict(os.environ), os.getcwd()
+    main_module = sys.modules["__main__"]
+    package = getattr(main_module, "__package__", None)
     out, err = io.StringIO(), io.StringIO()
     code = 0
     try:
@@ -88,6 +90,7 @@ def runelog_cli(*args: str, input: str | None = None, cwd: str | os.PathLike | N
         if cwd is not None:
             os.chdir(cwd)
         sys.argv = [str(SCRIPT), *args]
+        main_module.__package__ = None  # so that usage lines say `runelog`, not `python -m pytest`
         sys.stdin = io.StringIO(input or "")
         sys.stdout, sys.stderr = out, err
         try:
@@ -106,4 +109,5 @@ def runelog_cli(*args: str, input: str | None = None, cwd: str | os.PathLike | N
         os.environ.clear()
         os.environ.update(environ)
         os.chdir(cwd_before)
+        main_module.__package__ = package
     return Result(code, out.getvalue(), err.getvalue())
