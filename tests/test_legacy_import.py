@@ -12,6 +12,7 @@ import json
 import math
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -421,7 +422,7 @@ def test_damaged_files_are_reported_by_path_and_the_rest_comes_in(legacy_020, tm
     broken_meta.write_text('{"run_id": "' + broken_run + '", "status": ')  # cut off mid-write
     missing = root / ".mlruns" / "1" / feature_run / "artifacts" / "features.csv"
     missing.unlink()
-    missing.symlink_to(tmp_path / "gone.csv")  # listed, but its bytes are gone
+    missing.symlink_to(tmp_path / "gone.csv")  # a (dangling) symlink: reported, never followed
     odd_param = root / ".mlruns" / "2" / model_run / "params" / "solver.json"
     odd_param.write_text('{"value": "lbfgs", "unit": "none"}')
     before = tree_digest(root)
@@ -432,7 +433,7 @@ def test_damaged_files_are_reported_by_path_and_the_rest_comes_in(legacy_020, tm
     failed = {i["path"]: i for i in report["items"] if i["outcome"] == "failed"}
     assert set(failed) == {str(broken_meta), str(missing), str(odd_param)}
     assert "not valid JSON" in failed[str(broken_meta)]["message"]
-    assert "cannot read" in failed[str(missing)]["message"]
+    assert "symbolic link" in failed[str(missing)]["message"]
     assert "'unit'" in failed[str(odd_param)]["message"]
     assert report["counts"]["run"] == {"imported": 3, "failed": 1}
     assert report["counts"]["model version"] == {"imported": 1}
@@ -474,3 +475,80 @@ def test_a_folder_without_a_0_2_0_store_is_one_red_line(tmp_path):
     result = invoke(tmp_path / "store", "import-legacy", str(tmp_path / "empty"))
     assert result.exit_code == 1
     assert "No runelog 0.2.0 store" in result.output and "Traceback" not in result.output
+
+
+# ------------------------------------------------------------ symlinks: nothing outside the source tree comes in
+
+
+SECRET = "TOP SECRET: the importing user's private key"
+
+
+def test_symlinks_anywhere_in_the_source_are_reported_and_never_followed(legacy_020, tmp_path):
+    """Issue 12, item 4: a symlink under artifacts/, params/, metrics/, a run folder, an experiment
+    folder, a JSON file or a registered model must not turn a file outside the tree into stored data."""
+    root = copy_of(legacy_020.root, tmp_path)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    secret = outside / "secret.txt"
+    secret.write_text(SECRET)
+    (outside / "value.json").write_text(json.dumps({"value": SECRET}))
+    (outside / "folder").mkdir()
+    (outside / "folder" / "key.pem").write_text(SECRET)
+    (outside / "model.joblib").write_text(SECRET)
+    feature_run, model_run = legacy_020.results["feature_run"], legacy_020.results["model_run"]
+    feature_dir, model_dir = root / ".mlruns" / "1" / feature_run, root / ".mlruns" / "2" / model_run
+    # A whole run and a whole experiment outside the tree, linked in.
+    stolen_run = outside / "runs" / "abcdef12"
+    shutil.copytree(feature_dir, stolen_run)
+    meta = json.loads((stolen_run / "meta.json").read_text())
+    (stolen_run / "meta.json").write_text(json.dumps({**meta, "run_id": "abcdef12"}))
+    (stolen_run / "artifacts" / "secret.txt").write_text(SECRET)
+    (outside / "experiment").mkdir()
+    (outside / "experiment" / "meta.json").write_text(json.dumps({"experiment_id": "9", "name": SECRET[:20]}))
+    planted = {
+        feature_dir / "artifacts" / "secret.txt": secret,  # a file symlink among the artifacts
+        feature_dir / "artifacts" / "keys": outside / "folder",  # a folder symlink among the artifacts
+        model_dir / "params" / "stolen.json": outside / "value.json",  # a param
+        model_dir / "metrics" / "stolen.json": outside / "value.json",  # a metric
+        root / ".mlruns" / "1" / "abcdef12": stolen_run,  # a run folder that is a symlink
+        root / ".mlruns" / "9": outside / "experiment",  # an experiment folder that is a symlink
+        root / ".registry" / "classifier" / "1" / "model.joblib": outside / "model.joblib",  # a model
+    }
+    (root / ".registry" / "classifier" / "1" / "model.joblib").unlink()
+    for link, target in planted.items():
+        link.symlink_to(target)
+    # A folder of the run replaced by a symlink to a copy of itself outside.
+    shutil.copytree(model_dir / "params", outside / "params")
+    (outside / "params" / "C.json").write_text(json.dumps({"value": SECRET}))
+    shutil.rmtree(model_dir / "params")
+    (model_dir / "params").symlink_to(outside / "params")
+    planted[model_dir / "params"] = outside / "params"
+    del planted[model_dir / "params" / "stolen.json"]  # now behind the linked folder: never even listed
+    before = tree_digest(root)
+
+    result = invoke(tmp_path / "store", "import-legacy", str(root), "--json")
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout)
+    failed = {item["path"]: item["message"] for item in report["items"] if item["outcome"] == "failed"}
+    for link in planted:
+        assert str(link) in failed, (link, failed)
+        assert "symbolic link" in failed[str(link)]
+    assert tree_digest(root) == before
+
+    tracker = get_tracker(str(tmp_path / "store"))
+    assert tracker.get_run("abcdef12") is None
+    assert SECRET[:20] not in [e["name"] for e in tracker.list_experiments()]
+    details = tracker.get_run_details(model_run)
+    assert details["params"] == {} and "stolen" not in details["metrics"]
+    assert not any(name.startswith(("secret", "keys")) for name in tracker.get_run_details(feature_run)["artifacts"])
+    assert tracker.get_model_versions("classifier") == []
+    tracker.close()
+    # Nothing stored anywhere holds the secret: no blob, no value in any table.
+    store = tmp_path / "store" / ".runelog"
+    assert all(SECRET.encode() not in blob.read_bytes() for blob in (store / "blobs").rglob("*") if blob.is_file())
+    conn = sqlite3.connect(store / "runelog.db")
+    tables = [row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    for table in tables:
+        for row in conn.execute(f'SELECT * FROM "{table}"'):
+            assert not any(isinstance(v, str) and SECRET[:20] in v for v in row), (table, row)
+    conn.close()

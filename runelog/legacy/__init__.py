@@ -14,11 +14,12 @@ runelog 0.2.0 kept everything as files under the folder given to its
 
 `import_store` brings experiments in first, then runs oldest first (so the
 run a lineage link names is in before the link), then model versions. Each
-run and each version is one transaction, and its blobs are in place before
-it commits. What is already in the store is skipped, decided by run id and by
-model name and version, so a second import adds nothing and a grown store
-brings only its new runs. A file that cannot be used becomes a failed item
-naming its path; the rest goes on. The source is only ever opened for reading.
+run and each version is one transaction, and its blobs are placed inside
+that transaction, under gc's lock. What is already in the store is skipped,
+decided by run id and by model name and version, so a second import adds
+nothing and a grown store brings only its new runs. A file that cannot be used becomes a failed item
+naming its path; the rest goes on. The source is only ever opened for reading,
+and nothing outside it is read: every symlink is reported and skipped.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import contextlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -34,11 +36,12 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from .. import exceptions
-from ..blobs import BlobStore
+from ..blobs import Batch, BlobStore, Pending
+from ..maintenance import hold_blobs
 from .reading import LegacyExperiment, LegacyRun, LegacyVersion, scan_experiments, scan_registry, scan_runs
 from .report import FAILED, IMPORTED, NOTE, SKIPPED, ImportItem, ImportReport
 from .run_files import RunFiles, read_run_files
-from .source import MLRUNS, REGISTRY, Unusable, find_store, legacy_time, modified_at
+from .source import MLRUNS, REGISTRY, Unusable, find_store, legacy_time, open_regular
 from .writing import (decide_run, missing_source, place_experiment, run_states, version_state, write_run,
                       write_version)
 
@@ -136,38 +139,45 @@ def import_run(job: _Import, run: LegacyRun, existing: tuple[int, str] | None) -
 
 
 def _bring_run(job: _Import, run: LegacyRun, state: str) -> tuple[str, RunFiles, list[str]]:
-    """Read a run's files, store its blobs, then write it: (state, files, notes)."""
+    """Read a run's files, stage its blobs, then write it with them: (state, files, notes)."""
     files = read_run_files(run)
-    artifacts = store_artifacts(job.blobs, files, job.dry_run)
-    if job.dry_run:
-        missing = [link for link in files.inputs if link["source"] not in job.in_store]
-        return state, files, [missing_source(link) for link in missing]
-    with job.write() as session:
-        # Decided again under the write lock: another import may have brought it meanwhile.
-        state = decide_run(run_states(session, [run.run_id]).get(run.run_id), run)
-        if state not in ("new", "refresh"):
-            return state, files, []
-        notes = write_run(session, run, files, artifacts, refresh=state == "refresh")
+    with job.blobs.batch() as batch:
+        artifacts = stage_artifacts(batch, files, job.dry_run)
+        if job.dry_run:
+            missing = [link for link in files.inputs if link["source"] not in job.in_store]
+            return state, files, [missing_source(link) for link in missing]
+        with job.write() as session:
+            hold_blobs(session)  # the blobs are placed and their rows committed under gc's lock
+            # Decided again under the write lock: another import may have brought it meanwhile.
+            state = decide_run(run_states(session, [run.run_id]).get(run.run_id), run)
+            if state not in ("new", "refresh"):
+                return state, files, []
+            batch.place()
+            rows = [{**row, "sha256": blob.digest, "size": blob.size} for row, blob in artifacts]
+            notes = write_run(session, run, files, rows, refresh=state == "refresh")
     return state, files, notes
 
 
-def store_artifacts(blobs: BlobStore, files: RunFiles, dry_run: bool) -> list[dict[str, Any]]:
-    """Put each artifact's bytes in the blob store (once however many runs have them).
+def stage_artifacts(batch: Batch, files: RunFiles, dry_run: bool) -> list[tuple[dict[str, Any], Pending]]:
+    """Hash and copy each artifact's bytes into the batch, opened without following symlinks.
 
     A file that cannot be read is a problem, and the run goes on without it. A
     dry run only checks that each file opens.
     """
-    stored = []
+    staged = []
     for name, path in files.artifacts:
         try:
-            if dry_run:
-                open(path, "rb").close()
-                continue
-            digest, size = blobs.put(path)
-            stored.append({"name": name, "sha256": digest, "size": size, "created_at": modified_at(path)})
+            with open_regular(path) as fh:
+                if dry_run:
+                    continue
+                blob = batch.add_open(fh)
+                created_at = datetime.fromtimestamp(os.fstat(fh.fileno()).st_mtime, timezone.utc)
+            staged.append(({"name": name, "created_at": created_at}, blob))
+        except Unusable as exc:
+            files.problem("artifact", name, path, exc.reason)
         except OSError as exc:
             files.problem("artifact", name, path, f"cannot read it ({exc.strerror or exc}); not imported")
-    return stored
+    return staged
 
 
 def import_version(job: _Import, version: LegacyVersion) -> None:
@@ -176,15 +186,20 @@ def import_version(job: _Import, version: LegacyVersion) -> None:
             state = version_state(session, version)
         source = version.source_run_id if version.source_run_id in job.in_store else None
         if state == "new" and job.dry_run:
-            open(version.model_file, "rb").close()
+            open_regular(version.model_file).close()
         elif state == "new":
-            digest, size = job.blobs.put(version.model_file)
-            with job.write() as session:
-                state = version_state(session, version)
-                if state == "new":
-                    source = write_version(session, version, digest, size)
+            with job.blobs.batch() as batch:
+                with open_regular(version.model_file) as fh:
+                    blob = batch.add_open(fh)
+                with job.write() as session:
+                    hold_blobs(session)
+                    state = version_state(session, version)
+                    if state == "new":
+                        batch.place()
+                        source = write_version(session, version, blob.digest, blob.size)
     except _ITEM_ERRORS as exc:
-        path = version.model_file if isinstance(exc, OSError) else version.folder
+        path = exc.path if isinstance(exc, Unusable) else version.model_file if isinstance(exc, OSError) \
+            else version.folder
         job.report.add(FAILED, "model version", version.label, path, f"{_reason(exc)}; the version was not imported")
         return
     if _already_there(job, state, "model version", version.label, version.folder,

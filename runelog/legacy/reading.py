@@ -15,7 +15,7 @@ from .. import codec, db, exceptions
 from ..models import RUN_STATUSES
 from ..registry import check_tags
 from .report import FAILED, NOTE, Finding, ImportReport
-from .source import Unusable, legacy_time, listing, modified_at, read_object, unknown_fields
+from .source import Unusable, legacy_time, listing, modified_at, present, read_object, unknown_fields
 
 EXPERIMENT_FIELDS = {"experiment_id", "name"}
 RUN_META_FIELDS = {"run_id", "experiment_id", "status", "start_time", "end_time", "tags"}
@@ -43,9 +43,9 @@ def read_experiment(folder: Path) -> LegacyExperiment:
     `start_run(experiment_id=...)` with an id it did not know) gets a made-up name."""
     wanted = int(folder.name) if folder.name.isdigit() else None
     meta_path = folder / "meta.json"
-    if not meta_path.exists() and wanted is None:
+    if not present(meta_path) and wanted is None:
         raise Unusable(folder, "not an experiment folder of runelog 0.2.0 (no meta.json, no numeric id)")
-    if not meta_path.exists():
+    if not present(meta_path):
         name = db.DEFAULT_EXPERIMENT_NAME if wanted == db.DEFAULT_EXPERIMENT_ID else f"0.2.0 experiment {wanted}"
         found = LegacyExperiment(folder, name, wanted, datetime.now(timezone.utc))
         found.findings.append((NOTE, "experiment", name, folder, f"no meta.json; imported as '{name}'"))

@@ -14,7 +14,7 @@ from typing import Any
 from .. import codec, exceptions
 from ..blobs import DIGEST
 from .reading import LegacyRun
-from .source import Unusable, entries, read_json, read_object, unknown_fields
+from .source import SYMLINK, Unusable, entries, inside, present, read_json, read_object, unknown_fields
 
 VALUE_FIELDS = {"value"}
 GIT_FIELDS = {"commit_hash", "branch", "is_dirty"}
@@ -47,7 +47,11 @@ class RunFiles:
 def read_values(folder: Path, kind: str, files: RunFiles) -> dict[str, Any]:
     """params/ or metrics/: `<key>.json` files holding {"value": ...}."""
     values = {}
-    for path in entries(folder):
+
+    def skipped(exc: Unusable) -> None:
+        files.problem(kind, exc.path.name, exc.path, exc.reason)
+
+    for path in entries(folder, skipped):
         key = path.name.removesuffix(".json")
         if not path.is_file() or key == path.name:
             files.problem(kind, path.name, path, "not a <key>.json file; not imported")
@@ -89,8 +93,12 @@ def read_tags(run: LegacyRun, files: RunFiles) -> None:
 
 
 def list_artifacts(run: LegacyRun, files: RunFiles) -> None:
-    """Every file under artifacts/, named by its path below it (symlinked folders are not followed)."""
-    folder = run.folder / "artifacts"
+    """Every regular file under artifacts/, named by its path below it.
+
+    Symlinks (to files or folders) are reported and not followed, so no file
+    outside the source tree can become an artifact.
+    """
+    folder = inside(run.folder / "artifacts")
 
     def unlistable(error: OSError) -> None:
         if not isinstance(error, FileNotFoundError) or Path(error.filename) != folder:
@@ -101,12 +109,17 @@ def list_artifacts(run: LegacyRun, files: RunFiles) -> None:
         base = Path(parent)
         for name in sorted(dirs):
             if (base / name).is_symlink():
-                files.problem("artifact", name, base / name, "a symlink to a folder; not followed")
+                files.problem("artifact", name, base / name, f"{SYMLINK} (it points to {os.readlink(base / name)})")
         for name in sorted(names):
             path = base / name
             artifact = path.relative_to(folder).as_posix()
             try:
-                files.artifacts.append((codec.check_artifact_name(artifact), path))
+                inside(path)
+                if not path.is_file():
+                    raise Unusable(path, "not a regular file (a FIFO, socket or device); not imported")
+                files.artifacts.append((codec.check_artifact_name(artifact, new=True), path))
+            except Unusable as exc:
+                files.problem("artifact", artifact, path, exc.reason)
             except exceptions.InvalidArtifactName as exc:
                 files.problem("artifact", artifact, path, str(exc))
         dirs.sort()
@@ -114,7 +127,7 @@ def list_artifacts(run: LegacyRun, files: RunFiles) -> None:
 
 def read_git(run: LegacyRun, files: RunFiles) -> None:
     path = run.folder / "source_control.json"
-    if not path.exists():
+    if not present(path):
         return
     data, unknown = read_object(path, GIT_FIELDS)
     try:
@@ -132,7 +145,7 @@ def read_git(run: LegacyRun, files: RunFiles) -> None:
 
 def read_environment(run: LegacyRun, files: RunFiles) -> None:
     path = run.folder / "environment.json"
-    if not path.exists():
+    if not present(path):
         return
     data, unknown = read_object(path, ENVIRONMENT_FIELDS)
     files.environment = json.dumps({k: v for k, v in data.items() if k in ENVIRONMENT_FIELDS})
@@ -143,7 +156,7 @@ def read_environment(run: LegacyRun, files: RunFiles) -> None:
 def read_dataset(run: LegacyRun, files: RunFiles) -> None:
     """data_meta.json: 0.2.0 kept the last dataset logged, without its folder."""
     path = run.folder / "data_meta.json"
-    if not path.exists():
+    if not present(path):
         return
     data, unknown = read_object(path, DATASET_FIELDS, required=["name", "filename"])
     size = data.get("filesize_bytes")
@@ -161,7 +174,7 @@ def read_dataset(run: LegacyRun, files: RunFiles) -> None:
 def read_dvc_input(run: LegacyRun, files: RunFiles) -> None:
     """dvc_inputs.json: the md5 DVC kept for a file, as 0.2.0 found it in `<path>.dvc`."""
     path = run.folder / "dvc_inputs.json"
-    if not path.exists():
+    if not present(path):
         return
     data, unknown = read_object(path, DVC_FIELDS, required=["name", "path", "md5_hash"])
     try:
@@ -178,7 +191,7 @@ def read_dvc_input(run: LegacyRun, files: RunFiles) -> None:
 def read_lineage(run: LegacyRun, files: RunFiles) -> None:
     """lineage.json: a list of links; a bad entry is reported by its index and skipped."""
     path = run.folder / "lineage.json"
-    if not path.exists():
+    if not present(path):
         return
     links = read_json(path)
     if not isinstance(links, list):
@@ -212,7 +225,12 @@ RUN_READERS = (("params", read_params), ("metrics", read_metrics), ("tags", read
 
 def read_run_files(run: LegacyRun) -> RunFiles:
     files = RunFiles()
-    for path in entries(run.folder):
+
+    def skipped(exc: Unusable) -> None:  # a known part is reported by its own reader
+        if exc.path.name not in RUN_ENTRIES:
+            files.problem("file", exc.path.name, exc.path, exc.reason)
+
+    for path in entries(run.folder, skipped):
         if path.name not in RUN_ENTRIES:
             files.problem("file", path.name, path, "not part of runelog 0.2.0's format; not imported")
     for kind, reader in RUN_READERS:

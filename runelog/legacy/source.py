@@ -1,13 +1,21 @@
 """Finding a 0.2.0 store and reading its JSON files and folders.
 
 Anything unusable raises `Unusable` naming its path, so it becomes one failed item and the import goes on.
+
+Nothing is read from outside the source tree. The store's folder is resolved
+once; every path below it is built from names listed in it or fixed by the
+format, so a path that resolves to anything but itself (`inside`) has a
+symlink on the way: it is reported and skipped, whatever it points at. Files
+are opened without following a last-moment symlink (O_NOFOLLOW), and only
+regular files are read (a FIFO or a device would hang or never end).
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+import stat
+from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -58,10 +66,44 @@ def modified_at(path: Path) -> datetime:
     return datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
 
 
+SYMLINK = "a symbolic link; not followed, nothing outside the source tree is imported"
+
+
+def inside(path: Path) -> Path:
+    """`path` if it is no symlink and has none on its way from the source folder, else Unusable."""
+    if path.is_symlink():
+        raise Unusable(path, f"{SYMLINK} (it points to {os.readlink(path)})")
+    real = os.path.realpath(path)
+    if real != str(path):
+        raise Unusable(path, f"it resolves to {real} through a symbolic link; not followed, "
+                             "nothing outside the source tree is imported")
+    return path
+
+
+def present(path: Path) -> bool:
+    """True if anything is at `path`, a dangling symlink included (so it is reported, not missed)."""
+    return os.path.lexists(path)
+
+
+def open_regular(path: Path):
+    """Open a file of the source tree for reading in binary: no symlink, nothing but a regular file."""
+    inside(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        if exc.errno == 40:  # ELOOP: it became a symlink after the check
+            raise Unusable(path, SYMLINK) from None
+        raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise Unusable(path, "not a regular file (a FIFO, socket or device); not imported")
+    return os.fdopen(fd, "rb")
+
+
 def read_json(path: Path) -> Any:
     try:
-        with open(path, encoding="utf-8") as fh:
-            return json.load(fh)
+        with open_regular(path) as fh:
+            return json.loads(fh.read().decode("utf-8"))
     except FileNotFoundError:
         raise Unusable(path, "the file is missing") from None
     except OSError as exc:
@@ -87,20 +129,36 @@ def unknown_fields(unknown: list[str]) -> str:
            "not part of runelog 0.2.0's format; not imported"
 
 
-def entries(folder: Path) -> list[Path]:
-    """A folder's entries, sorted, without hidden files (.DS_Store and the like)."""
+def entries(folder: Path, skipped: Callable[[Unusable], None]) -> list[Path]:
+    """A folder's entries, sorted, without hidden files (.DS_Store and the like).
+
+    A symlink among them is passed to `skipped` and left out; a folder that is
+    itself a symlink (or behind one) raises Unusable.
+    """
+    inside(folder)
     try:
-        return sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+        found = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
     except FileNotFoundError:
         return []
     except OSError as exc:
         raise Unusable(folder, f"cannot list it ({exc.strerror or exc})") from None
+    kept = []
+    for path in found:
+        try:
+            kept.append(inside(path))
+        except Unusable as exc:
+            skipped(exc)
+    return kept
 
 
 def listing(folder: Path, report: ImportReport, kind: str) -> list[Path]:
     """`entries`, reporting a folder that cannot be listed as a failed `kind` and going on."""
+
+    def skipped(exc: Unusable) -> None:
+        report.add(FAILED, "symlink", exc.path.name, exc.path, exc.reason)
+
     try:
-        return entries(folder)
+        return entries(folder, skipped)
     except Unusable as exc:
         report.add(FAILED, kind, folder.name, folder, f"{exc.reason}; nothing in it was imported")
         return []
