@@ -410,16 +410,21 @@ def test_a_folder_with_an_unreadable_file_records_nothing(tracker, files):
 
 UNPRIVILEGED = """
 import os, sys
-os.setgid(65534); os.setuid(65534)  # nobody: permission checks apply again
+from pathlib import Path
 from runelog import exceptions, get_tracker
-tracker = get_tracker(sys.argv[1])
+work, folder = Path(sys.argv[1]), sys.argv[2]
+tracker = get_tracker(str(work / "store"))
 with tracker.start_run(log_code=False, log_git_meta=False) as run_id:
+    tracker.log_artifact(str(work / "warm-up.txt"))  # everything imported while the stdlib is readable
+    for path in [work, *work.rglob("*")]:
+        os.chown(path, 65534, 65534)
+    os.setgid(65534); os.setuid(65534)  # nobody: permission checks apply again
     try:
-        tracker.log_artifact(sys.argv[2])
+        tracker.log_artifact(folder)
     except PermissionError as exc:  # what 0.2.0 raised; now also a RunelogException
         assert isinstance(exc, exceptions.ArtifactUnreadable), type(exc)
         print(exc)
-    print(tracker.list_artifacts(run_id))
+    print([a["name"] for a in tracker.list_artifacts(run_id)])
 """
 
 
@@ -437,11 +442,13 @@ def test_a_folder_with_a_file_without_read_permission_records_nothing(tmp_path):
             with open(os.path.join(folder, name), "w") as fh:
                 fh.write(name)
             os.chmod(os.path.join(folder, name), mode)
-        result = subprocess.run([sys.executable, "-c", UNPRIVILEGED, os.path.join(work, "store"), folder],
+        with open(os.path.join(work, "warm-up.txt"), "w") as fh:
+            fh.write("logged before")
+        result = subprocess.run([sys.executable, "-c", UNPRIVILEGED, work, folder],
                                 capture_output=True, text=True, cwd=work, timeout=120)
         assert result.returncode == 0, result.stderr
         message, listed = result.stdout.strip().splitlines()
-        assert "Cannot read" in message and "b.txt" in message and listed == "[]"
+        assert "Cannot read" in message and "b.txt" in message and listed == "['warm-up.txt']"
     finally:
         import shutil
         shutil.rmtree(work, ignore_errors=True)
