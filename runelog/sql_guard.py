@@ -140,7 +140,9 @@ def _strip_explain_options(whole: str, explained: str, dialect: str) -> str:
     except Exception:
         raise exceptions.SqlNotAllowed(whole, "the statement after EXPLAIN could not be read") from None
     i = 0
-    if tokens and tokens[0].token_type == TokenType.L_PAREN:
+    starts_query = len(tokens) > 1 and (tokens[1].token_type == TokenType.L_PAREN
+                                        or tokens[1].text.upper() in ("SELECT", "WITH", "VALUES", "TABLE"))
+    if tokens and tokens[0].token_type == TokenType.L_PAREN and not starts_query:  # PostgreSQL's (options)
         depth = 0
         for i, token in enumerate(tokens):
             depth += {TokenType.L_PAREN: 1, TokenType.R_PAREN: -1}.get(token.token_type, 0)
