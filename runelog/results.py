@@ -212,9 +212,9 @@ def _sort_key(value):
 def run_table(session: Session, experiment: Any, tags: dict | None = None,
               status: str | list[str] | None = None, sort_by: str | None = None,
               descending: bool = False, limit: int | None = None) -> list[dict[str, Any]]:
-    """Runs of an experiment with their params and latest metric values, without pandas.
+    """Runs of an experiment with their params, tags and latest metric values, without pandas.
 
-    Three queries (runs, params, latest metrics). `sort_by` is a run column
+    Four queries (runs, params, tags, latest metrics). `sort_by` is a run column
     (start_time, status, ...), `param_<key>`, or a metric key; runs missing that
     value sort last.
     """
@@ -227,10 +227,11 @@ def run_table(session: Session, experiment: Any, tags: dict | None = None,
     if not found:
         return []
     ids = [run.id for run in found]
-    rows = {run.id: dict(runs.run_meta(run), params={}, metrics={}) for run in found}
-    params = session.execute(select(Param.run_id, Param.key, Param.value).where(Param.run_id.in_(ids))).all()
-    for (run_id, key, _), value in zip(params, codec.decode_many([v for *_, v in params]), strict=True):
-        rows[run_id]["params"][key] = value
+    rows = {run.id: dict(runs.run_meta(run), params={}, metrics={}, tags={}) for run in found}
+    for model, field in ((Param, "params"), (Tag, "tags")):
+        pairs = session.execute(select(model.run_id, model.key, model.value).where(model.run_id.in_(ids))).all()
+        for (run_id, key, _), value in zip(pairs, codec.decode_many([v for *_, v in pairs]), strict=True):
+            rows[run_id][field][key] = value
     for run_id, key, value in session.execute(latest_metric_rows(ids)):
         rows[run_id]["metrics"][key] = codec.metric_from_db(value)
     table = [rows[i] for i in ids]

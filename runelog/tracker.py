@@ -299,6 +299,8 @@ class RuneLog:
                   order_by: str = "start_time", descending: bool = True,
                   limit: int | None = None) -> list[dict]:
         """Runs of an experiment matching every tag given, newest first: one SQL query."""
+        if order_by not in results.RUN_ORDER_COLUMNS:
+            raise exceptions.InvalidSortKey(order_by, sorted(results.RUN_ORDER_COLUMNS))
         with self._read() as s:
             return results.find_runs(s, experiment, tags=tags, status=status, order_by=order_by,
                                      descending=descending, limit=limit)
@@ -322,11 +324,20 @@ class RuneLog:
                   limit: int | None = None) -> list[dict]:
         """Runs with their params and latest metrics as dicts (no pandas), filtered and sorted.
 
-        `sort_by` is a run column (start_time, status, ...), `param_<key>`, or a metric key.
+        `sort_by` is a run column (start_time, status, ...), `param_<key>`, or a metric key of the
+        experiment; anything else raises InvalidSortKey (a ValueError) listing the valid choices.
         """
         with self._read() as s:
-            return results.run_table(s, experiment, tags=tags, status=status, sort_by=sort_by,
+            rows = results.run_table(s, experiment, tags=tags, status=status, sort_by=sort_by,
                                      descending=descending, limit=limit)
+            if sort_by is None or sort_by in results.RUN_ORDER_COLUMNS or _sort_keys(rows) >= {sort_by}:
+                return rows
+            # Not among these runs: valid if another run of the experiment has it (a filter hid it).
+            everyone = results.run_table(s, experiment) if (tags or status) else rows
+            choices = _sort_keys(everyone)
+            if everyone and sort_by not in choices:  # an experiment with no runs has nothing to sort
+                raise exceptions.InvalidSortKey(sort_by, sorted(results.RUN_ORDER_COLUMNS) + sorted(choices))
+            return rows
 
     def experiment_overview(self, metric: str | None = None, lower_is_better: bool = False) -> list[dict]:
         """Every experiment with run counts by status, last run time, and its best value of `metric`."""
@@ -695,6 +706,11 @@ class RuneLog:
         from . import legacy
 
         return legacy.import_store(root, self._blobs, self._write, self._read, dry_run, progress)
+
+
+def _sort_keys(rows: list[dict]) -> set[str]:
+    """The value keys list_runs can sort these runs by: `param_<key>` and metric keys."""
+    return {f"param_{k}" for r in rows for k in r["params"]} | {k for r in rows for k in r["metrics"]}
 
 
 def _download_target(root: Path, name: str) -> Path:

@@ -1,36 +1,100 @@
-"""What every command shares: global options, consoles, and opening the store."""
+"""What every command shares: global options, finding and opening the store, consoles, rendering."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Optional
 
 from rich.console import Console
 
-from .. import db
+from .. import db, exceptions
 
 console = Console()
 errors = Console(stderr=True)
 
 
 class State:
-    """Global options, set by the app callback before any command runs."""
+    """Global options, set by the app callback (or the same options after a command's name)."""
 
-    store: Optional[str] = None
-    database_url: Optional[str] = None
-    debug: bool = False
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self, store: Optional[str] = None, database_url: Optional[str] = None, debug: bool = False) -> None:
+        self.explicit_store, self.database_url, self.debug = store, database_url, debug
+
+    @property
+    def store(self) -> Optional[str]:
+        """The folder holding the store: --store / $RUNELOG_HOME, else the nearest one found
+        upwards from the current folder (as git finds .git), else None (the current folder)."""
+        if self.explicit_store is not None:
+            return self.explicit_store
+        found = find_store(Path.cwd())
+        return str(found) if found is not None else None
+
+    @store.setter
+    def store(self, value: Optional[str]) -> None:
+        self.explicit_store = value
 
 
 state = State()
 
 
+def find_store(start: Path) -> Path | None:
+    """The nearest folder, `start` or one of its parents, that holds a `.runelog/` folder."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / ".runelog").is_dir():
+            return folder
+    return None
+
+
 def location() -> db.StoreLocation:
+    """Where the selected store is (it may not exist yet)."""
     return db.locate(state.store, state.database_url)
 
 
-def tracker():
-    """The tracker for the selected store (opened, and created or upgraded if local)."""
+def describe_store() -> str:
+    """One line saying which store the command line uses and how it was chosen."""
+    where = location()
+    if state.database_url:
+        from sqlalchemy.engine import make_url
+
+        shown = make_url(state.database_url).render_as_string(hide_password=True)
+        how = "from --database-url or RUNELOG_DATABASE_URL" + (
+            f"; blobs in {where.blob_dir}" if where.sqlite_path is None else "")
+    else:
+        shown = str(where.home)
+        if state.explicit_store is not None:
+            how = "from RUNELOG_HOME" if os.environ.get("RUNELOG_HOME") == state.explicit_store else "from --store"
+        elif state.store is not None:
+            how = "the nearest .runelog/ above the current folder"
+        else:
+            how = "none found: the current folder"
+    return f"store: {shown} ({how})"
+
+
+def require_store() -> db.StoreLocation:
+    """The selected store's location, or StoreNotFound: reading commands never create a store."""
+    where = location()
+    if where.sqlite_path is not None and not where.sqlite_path.is_file():
+        if state.explicit_store is None and state.store is None:
+            raise exceptions.NoStoreFound(str(Path.cwd()))
+        raise exceptions.StoreNotFound(str(Path(state.store or ".").resolve()))
+    return where
+
+
+def tracker(create: bool = False):
+    """The tracker for the selected store (opened, and upgraded if local and older).
+
+    Only commands that write new records pass `create=True`; a mistyped --store
+    then makes a store there, as `get_tracker` would. Every other command says
+    that no store is there, and changes nothing.
+    """
     from .. import get_tracker
 
+    if not create:
+        require_store()
     return get_tracker(state.store, database_url=state.database_url)
 
 
@@ -43,20 +107,18 @@ def short(run_id: str | None) -> str:
 
 
 def parse_pairs(pairs: list[str] | None, option: str) -> dict:
-    """`KEY=VALUE` options into a dict; VALUE is read as JSON when it is JSON (true, 3, [1,2]), else text."""
-    import json
-
+    """`KEY=VALUE` options into a dict, by the one parser the UI uses too (codec.parse_assignment)."""
     import typer
+
+    from ..codec import parse_assignment
 
     parsed = {}
     for pair in pairs or []:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise typer.BadParameter(f"'{pair}' is not KEY=VALUE", param_hint=option)
         try:
-            parsed[key] = json.loads(value)
-        except ValueError:
-            parsed[key] = value
+            key, value = parse_assignment(pair)
+        except exceptions.RunelogException as exc:
+            raise typer.BadParameter(str(exc), param_hint=option) from None
+        parsed[key] = value
     return parsed
 
 
@@ -77,6 +139,29 @@ def print_json(document) -> None:
     print(json.dumps(clean(document), default=str))
 
 
+def show(table, out: Console | None = None) -> None:
+    """Print a table without ever cutting a cell below its longest word (a run id stays whole).
+
+    Rich squeezes a table that is wider than the terminal by wrapping, then by
+    cutting every column evenly; the cut is what shortens ids to "fcff7…". So
+    when even the wrapped table is too wide, it is printed at its own minimum
+    width and the terminal wraps the lines instead.
+    """
+    from rich.measure import Measurement
+
+    out = out or console
+    needed = Measurement.get(out, out.options.update_width(100_000), table).minimum
+    if needed <= out.width:
+        out.print(table)
+        return
+    saved = out._width  # rich has no per-call way to print wider than the console
+    out.width = needed
+    try:
+        out.print(table)
+    finally:
+        out._width = saved
+
+
 def fmt(value) -> str:
     """A cell: floats to 4 significant decimals, None as an em dash, the rest as text."""
     if value is None:
@@ -91,9 +176,9 @@ def fmt_time(iso: str | None) -> str:
 
 
 def confirm(message: str, yes: bool) -> None:
-    """Ask before destroying anything; `--yes` answers for scripts."""
+    """Ask before destroying anything; `--yes` answers for scripts. "No" is not an error (exit 0)."""
     import typer
 
     if not yes and not typer.confirm(message):
         console.print("Cancelled; nothing was changed.")
-        raise typer.Exit(1)
+        raise typer.Exit(0)

@@ -42,11 +42,17 @@ def _run(script: str, ctx: typer.Context) -> None:
     raise typer.Exit(result.returncode)
 
 
-def _register(name: str, script: str, help_text: str) -> None:
-    @app.command(name, help=help_text, context_settings=_PASS_THROUGH)
+# runelog 0.2.0's names for two of them; they keep working, out of --help.
+ALIASES = {"make-features": "features", "train-with-fs": "train-fs"}
+
+
+def _register(name: str, script: str, help_text: str, hidden: bool = False) -> None:
+    @app.command(name, help=help_text, context_settings=_PASS_THROUGH, hidden=hidden)
     def command(ctx: typer.Context) -> None:
         _run(script, ctx)
 
 
 for _name, (_script, _help) in EXAMPLES.items():
     _register(_name, _script, _help)
+for _alias, _name in ALIASES.items():
+    _register(_alias, EXAMPLES[_name][0], f"The same as `{_name}` (runelog 0.2.0's name).", hidden=True)

@@ -36,7 +36,7 @@ def import_legacy(
     as_json: bool = typer.Option(False, "--json", help="Print the report (every item) as JSON."),
 ) -> None:
     """Import a runelog 0.2.0 store into this one; the source is only read. Exit 1 if anything failed."""
-    t = tracker()
+    t = tracker(create=True)
     with _progress_bar("importing" if not dry_run else "checking") as progress:
         report = t.import_legacy(root, dry_run=dry_run, progress=progress)
     if as_json:

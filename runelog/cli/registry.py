@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Optional
 
 import typer
 from rich.table import Table
 
 from ..exceptions import ModelNotFound
-from .common import console, fmt_time, parse_pairs, print_json, short, tracker
+from .common import console, fmt_time, parse_pairs, print_json, short, show, tracker
 
 app = typer.Typer(help="Register models and manage their versions and tags.", no_args_is_help=True)
 
@@ -29,18 +30,40 @@ def register(run: str = typer.Argument(..., help="Run id or unique prefix."),
     console.print(f"Registered {name} version {version}.")
 
 
+class ModelSort(str, Enum):
+    name = "name"
+    version = "version"
+    timestamp = "timestamp"
+
+
+_MODEL_SORT_KEYS = {
+    "name": lambda v: v["model_name"].lower(),
+    "version": lambda v: int(v["version"]),
+    "timestamp": lambda v: v["registration_timestamp"] or "",
+}
+
+
 @app.command("list")
-def list_models(as_json: bool = Json) -> None:
-    """Every registered model with its newest version."""
+def list_models(sort_by: ModelSort = typer.Option(ModelSort.timestamp, "--sort-by", "-s", case_sensitive=False,
+                                                  help="Sort by the model's name, its newest version number, "
+                                                       "or when that version was registered."),
+                desc: bool = typer.Option(True, "--desc/--asc", "-d", help="Descending (the default) or ascending."),
+                as_json: bool = Json) -> None:
+    """Every registered model with its newest version (newest registration first)."""
     t = tracker()
     latest = [t.get_model_versions(name)[0] for name in t.list_registered_models()]
+    latest.sort(key=_MODEL_SORT_KEYS[sort_by.value], reverse=desc)
     if as_json:
         return print_json(latest)
+    if not latest:
+        console.print("No models found in the registry. Register one with "
+                      "`runelog registry register RUN ARTIFACT NAME`.", style="yellow")
+        return
     table = Table("model", "latest version", "registered", "source run", "tags", title="Registered models")
     for v in latest:
         table.add_row(v["model_name"], v["version"], fmt_time(v["registration_timestamp"]),
                       short(v["source_run_id"]), _tags(v["tags"]))
-    console.print(table)
+    show(table)
 
 
 @app.command("get-versions")
@@ -60,7 +83,7 @@ def get_versions(name: str = typer.Argument(..., help="Model name."),
     for v in versions:
         table.add_row(v["version"], ", ".join(v["aliases"]), fmt_time(v["registration_timestamp"]),
                       short(v["source_run_id"]), v["artifact_name"], v["sha256"][:12], _tags(v["tags"]))
-    console.print(table)
+    show(table)
 
 
 @app.command("tag")

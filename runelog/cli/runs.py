@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from enum import Enum
 from pathlib import Path
 from typing import Optional
 
@@ -10,59 +11,88 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from ..exceptions import RunNotFound
-from .common import confirm, console, fmt, fmt_time, parse_pairs, print_json, short, tracker
+from ..exceptions import InvalidSortKey, RunNotFound
+from ..models import RUN_STATUSES
+from .common import confirm, console, fmt, fmt_time, parse_pairs, print_json, short, show, tracker
 
 app = typer.Typer(help="List, inspect, compare, download from and delete runs.", no_args_is_help=True)
 
 Json = typer.Option(False, "--json", help="Print one JSON document instead of tables.")
 STATUS_COLOURS = {"FINISHED": "green", "FAILED": "red", "KILLED": "yellow", "RUNNING": "blue"}
+Status = Enum("Status", {s: s for s in RUN_STATUSES}, type=str)  # --status choices, checked by click
 
 
 def status_cell(status: str) -> str:
     return f"[{STATUS_COLOURS.get(status, 'white')}]{status}[/]"
 
 
-def runs_table(rows: list[dict], title: str, width: int | None = None) -> Table:
-    """Runs as a table that fits the terminal: id prefix, name, status, start and metrics,
-    then as many of the params that differ between runs as there is room for (`--json` has all)."""
+def runs_table(rows: list[dict], title: str, width: int | None = None, wide: bool = False) -> Table:
+    """Runs as a table that fits the terminal.
+
+    The run id is never cut: it is shown as its 8-character prefix (the whole
+    id with `wide`), and columns are left out, most dispensable first, until
+    the rest fits: params that differ between runs, then the start time,
+    metrics, the name. The caption says what was left out (`--json` has all).
+    """
     width = width or console.width
     metrics = sorted({k for r in rows for k in r["metrics"]})
     varying = sorted(k for k in {k for r in rows for k in r["params"]}
                      if len(rows) == 1 or len({fmt(r["params"].get(k)) for r in rows}) > 1)
-    cells = {
-        "run": [short(r["run_id"]) for r in rows],
-        "name": [r["run_name"] or "" for r in rows],
-        "status": [status_cell(r["status"]) + (" [yellow](stale)[/]" if r.get("stale") else "") for r in rows],
-        "started": [fmt_time(r["start_time"])[5:16] for r in rows],
-        **{m: [fmt(r["metrics"].get(m)) for r in rows] for m in metrics},
+    fixed = {"run", "name", "status", "started"}
+    # A param named like a metric or a fixed column gets the name --sort-by knows it by.
+    param_header = {p: f"param_{p}" if p in fixed or p in metrics else p for p in varying}
+    ids = [r["run_id"] if wide else short(r["run_id"]) for r in rows]
+    columns = {  # header -> (cells, cap on width, kind), in display order
+        "run": (ids, None, "id"),
+        "name": ([r["run_name"] or "" for r in rows], 20, "name"),
+        "status": ([status_cell(r["status"]) + (" [yellow](stale)[/]" if r.get("stale") else "") for r in rows],
+                   None, "status"),
+        "started": ([fmt_time(r["start_time"])[5:16] for r in rows], None, "started"),
+        **{m: ([fmt(r["metrics"].get(m)) for r in rows], 12, "metric") for m in metrics},
+        **{param_header[p]: ([fmt(r["params"].get(p)) for r in rows], 16, "param") for p in varying},
     }
-    params = {p: [fmt(r["params"].get(p)) for r in rows] for p in varying}
 
-    def needed(header, values, cap):
-        return min(cap, max([len(header)] + [len(Text.from_markup(v).plain) for v in values])) + 3
+    def cost(header: str) -> int:
+        values, cap, _ = columns[header]
+        natural = max([len(header)] + [len(Text.from_markup(v).plain) for v in values])
+        return (natural if cap is None else min(cap, natural)) + 3  # padding and border
 
-    used = 1 + sum(needed(h, v, 20) for h, v in cells.items())
-    shown = []
-    for name, values in params.items():
-        cost = needed(name, values, 16)
-        if used + cost > width:
-            break
-        shown.append(name)
-        used += cost
-    hidden = len(params) - len(shown)
-    notes = (["params in cyan"] if shown else []) + (
-        [f"{hidden} {'more ' if shown else ''}params differ: see --json or `runelog runs get`"] if hidden else [])
+    priority = ["run", "status", "name", *metrics, "started", *(param_header[p] for p in varying)]
+    used, shown = 1, set()
+    for header in priority:
+        if header == "run" or used + cost(header) <= width:
+            shown.add(header)
+            used += cost(header)
+    left_out = [h for h in priority if h not in shown]
+    notes = (["params in cyan"] if any(columns[h][2] == "param" for h in shown) else [])
+    if left_out:
+        counted = {kind: sum(columns[h][2] == kind for h in left_out) for kind in ("metric", "param")}
+        named = [h for h in left_out if columns[h][2] not in counted]
+        parts = named + [f"{n} {kind}{'s' if n > 1 else ''}" for kind, n in counted.items() if n]
+        notes.append(f"not shown at this width: {', '.join(parts)} (see --json or `runelog runs get`)")
     table = Table(title=title, caption="; ".join(notes) or None)
-    for header in cells:
-        table.add_column(header, no_wrap=True, overflow="ellipsis", max_width=20,
-                         justify="right" if header in metrics else "left")
-    for name in shown:
-        table.add_column(name, header_style="bold cyan", style="cyan", no_wrap=True, overflow="ellipsis",
-                         max_width=16)
+    for header, (values, cap, kind) in columns.items():
+        if header not in shown:
+            continue
+        if kind == "id":
+            table.add_column(header, no_wrap=True, min_width=len(values[0]) if values else 8)
+        elif kind == "param":
+            table.add_column(header, header_style="bold cyan", style="cyan", no_wrap=True, overflow="ellipsis",
+                             max_width=cap)
+        else:
+            table.add_column(header, no_wrap=True, overflow="ellipsis", max_width=cap,
+                             justify="right" if kind == "metric" else "left")
     for i in range(len(rows)):
-        table.add_row(*[v[i] for v in cells.values()], *[params[p][i] for p in shown])
+        table.add_row(*[values[i] for header, (values, _, _) in columns.items() if header in shown])
     return table
+
+
+def list_or_usage_error(t, experiment: str, **query) -> list[dict]:
+    """tracker.list_runs, with a sort key that names nothing reported as a usage error (exit 2)."""
+    try:
+        return t.list_runs(experiment, **query)
+    except InvalidSortKey as exc:
+        raise typer.BadParameter(str(exc), param_hint="'--sort-by'") from None
 
 
 def _details(t, run: str) -> dict:
@@ -78,21 +108,25 @@ def list_runs(
     sort_by: Optional[str] = typer.Option(None, "--sort-by", "-s",
                                           help="start_time, status, run_name, param_<key> or a metric key."),
     desc: bool = typer.Option(False, "--desc", "-d", help="Sort in descending order."),
-    status: Optional[list[str]] = typer.Option(None, "--status", help="Only runs with this status (repeatable)."),
-    tag: Optional[list[str]] = typer.Option(None, "--tag", help="Only runs with tag KEY=VALUE (repeatable)."),
+    status: Optional[list[Status]] = typer.Option(None, "--status", case_sensitive=False,
+                                                  help="Only runs with this status (repeatable)."),
+    tag: Optional[list[str]] = typer.Option(None, "--tag", help="Only runs with tag KEY=VALUE (repeatable); "
+                                            "VALUE is JSON (true, 3, '\"text\"') or text."),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="At most this many runs."),
+    wide: bool = typer.Option(False, "--wide", "-w", help="Show whole run ids."),
     as_json: bool = Json,
 ) -> None:
-    """The runs of an experiment with their params and latest metric values."""
-    rows = tracker().list_runs(experiment, tags=parse_pairs(tag, "--tag"),
-                               status=[s.upper() for s in status] if status else None,
+    """The runs of an experiment with their params, tags and latest metric values."""
+    rows = list_or_usage_error(tracker(), experiment, tags=parse_pairs(tag, "--tag"),
+                               status=[s.value for s in status] if status else None,
                                sort_by=sort_by, descending=desc, limit=limit)
     if as_json:
         return print_json(rows)
     if not rows:
-        console.print(f"No runs in '{experiment}' match.")
+        filtered = " match" if (tag or status) else ""
+        console.print(f"No runs found in experiment '{experiment}'{filtered}.", style="yellow")
         return
-    console.print(runs_table(rows, title=f"Runs of {experiment}"))
+    show(runs_table(rows, title=f"Runs of {experiment}", wide=wide))
 
 
 @app.command("get")
@@ -103,11 +137,14 @@ def get_run(run: str = typer.Argument(..., help="Run id or unique prefix."), as_
     run_id = details["meta"]["run_id"]
     metrics = t.get_metric_summary(run_id)
     artifacts = t.list_artifacts(run_id)
-    if as_json:
-        return print_json({**details, "metrics": metrics, "artifacts": artifacts})
     meta = details["meta"]
+    experiment = t.get_experiment(meta["experiment_id"]) or {"name": "?"}
+    if as_json:
+        return print_json({**details, "experiment_name": experiment["name"], "metrics": metrics,
+                           "artifacts": artifacts})
     console.print(f"[bold]run {run_id}[/] {meta['run_name'] or ''}  {status_cell(meta['status'])}")
-    console.print(f"experiment {meta['experiment_id']}  started {fmt_time(meta['start_time'])}  "
+    console.print(f"experiment {experiment['name']} (id {meta['experiment_id']})  "
+                  f"started {fmt_time(meta['start_time'])}  "
                   f"ended {fmt_time(meta['end_time'])}  host {meta['host']} pid {meta['pid']}")
     if meta["git_commit"]:
         console.print(f"git {meta['git_commit'][:12]} on {meta['git_branch']}{' (dirty)' if meta['git_dirty'] else ''}")
@@ -132,7 +169,7 @@ def get_run(run: str = typer.Argument(..., help="Run id or unique prefix."), as_
             table = Table(*columns, title=title, title_justify="left")
             for row in rows:
                 table.add_row(*row)
-            console.print(table)
+            show(table, console)
 
 
 def _size(n: int) -> str:
@@ -169,15 +206,20 @@ def compare_runs(
     runs: list[str] = typer.Argument(..., help="Two or more run ids or prefixes."),
     lower_is_better: Optional[list[str]] = typer.Option(
         None, "--lower-is-better", help="A metric where lower wins, such as a loss (repeatable)."),
+    higher_is_better: Optional[list[str]] = typer.Option(
+        None, "--higher-is-better", help="A metric where higher wins, such as accuracy (repeatable)."),
     as_json: bool = Json,
 ) -> None:
-    """Params and latest metrics side by side: differing params in yellow, the best metric in green."""
+    """Params and latest metrics side by side: differing params in yellow, and the best value of a
+    metric in green when its direction is known (a flag, or a name ending in loss or error)."""
     if len(runs) < 2:
         raise typer.BadParameter("give at least two runs", param_hint="RUNS")
+    clash = set(lower_is_better or []) & set(higher_is_better or [])
+    if clash:
+        raise typer.BadParameter(f"{', '.join(sorted(clash))} cannot be both lower- and higher-is-better",
+                                 param_hint="'--lower-is-better' / '--higher-is-better'")
     t = tracker()
-    details = []
-    for run in runs:
-        details.append(_details(t, run))
+    details = [_details(t, run) for run in runs]
     if as_json:
         return print_json(details)
     ids = [short(d["meta"]["run_id"]) for d in details]
@@ -186,15 +228,29 @@ def compare_runs(
         values = [fmt(d["params"].get(key)) for d in details]
         differ = len(set(values)) > 1
         params.add_row(key, *[f"[yellow]{v}[/]" if differ else v for v in values])
-    metrics = Table("metric", *ids, title="Metrics")
-    lower = set(lower_is_better or [])
+    metrics = Table("metric", *ids, "best is", title="Metrics",
+                    caption="The best value is green only where the direction is known: --lower-is-better, "
+                            "--higher-is-better, or a name ending in loss or error (lower).")
     for key in sorted({k for d in details for k in d["metrics"]}):
         values = [d["metrics"].get(key) for d in details]
+        direction, reason = metric_direction(key, lower_is_better or [], higher_is_better or [])
         usable = [v for v in values if v is not None and not math.isnan(v)]
-        best = (min(usable) if key in lower else max(usable)) if usable else None
-        metrics.add_row(key, *[f"[bold green]{fmt(v)}[/]" if v is not None and v == best else fmt(v) for v in values])
-    console.print(params)
-    console.print(metrics)
+        best = (min(usable) if direction == "lower" else max(usable)) if usable and direction else None
+        cells = [f"[bold green]{fmt(v)}[/]" if best is not None and v == best else fmt(v) for v in values]
+        metrics.add_row(key, *cells, f"{direction} ({reason})" if direction else "[dim]unknown[/]")
+    show(params, console)
+    show(metrics, console)
+
+
+def metric_direction(key: str, lower: list[str], higher: list[str]) -> tuple[str | None, str]:
+    """Which way a metric is better, and why: the flags first, then a name ending in loss or error."""
+    if key in lower:
+        return "lower", "--lower-is-better"
+    if key in higher:
+        return "higher", "--higher-is-better"
+    if key.lower().endswith(("loss", "error")):
+        return "lower", "name ends in " + ("loss" if key.lower().endswith("loss") else "error")
+    return None, ""
 
 
 @app.command("reap")

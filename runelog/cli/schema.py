@@ -6,7 +6,7 @@ import typer
 from rich.table import Table
 
 from .. import db
-from .common import console, location
+from .common import console, describe_store, location
 
 app = typer.Typer(help="The store's schema (Alembic revisions).", no_args_is_help=True)
 
@@ -14,6 +14,7 @@ app = typer.Typer(help="The store's schema (Alembic revisions).", no_args_is_hel
 @app.command("current")
 def current() -> None:
     """Show the store's schema revision and the one this runelog needs."""
+    console.print(describe_store(), highlight=False, soft_wrap=True)
     revision, head = db.schema_status(location())
     mark = "[green]up to date[/]" if revision == head else "[yellow]needs `runelog db upgrade`[/]"
     console.print(f"current: {revision or '(empty)'}  head: {head}  {mark}")

@@ -107,11 +107,24 @@ def _matches(row: dict, statuses: list[str], tag: str, param: str) -> bool:
     if statuses and row["status"] not in statuses:
         return False
     for text, values in ((tag, row.get("tags", {})), (param, row["params"])):
-        if text:
-            key, _, value = text.partition("=")
-            if key.strip() not in values or (value and str(values[key.strip()]) != value.strip()):
-                return False
+        if text.strip() and not _has(values, text):
+            return False
     return True
+
+
+def _has(values: dict, text: str) -> bool:
+    """`key` (present at all) or `key=value`, read by the command line's parser and compared as the
+    API compares tags, so `candidate=True` here, `--tag candidate=true` and tags={"candidate": True} agree."""
+    from ..codec import encode_value, parse_assignment
+    from ..exceptions import RunelogException
+
+    if "=" not in text:
+        return text.strip() in values
+    try:
+        key, wanted = parse_assignment(text)
+    except RunelogException:
+        return False
+    return key in values and encode_value(key, values[key]) == encode_value(key, wanted)
 
 
 def runs_page(tracker) -> None:
