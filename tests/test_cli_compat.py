@@ -512,3 +512,64 @@ def test_issue12_item15_no_store_anywhere(tmp_path):
     assert made.exit_code == 0 and (tmp_path / ".runelog" / "runelog.db").is_file()
     assert "none found" in invoke("db", "current").output or "nearest" in invoke("db", "current").output
     assert invoke("experiments", "list").exit_code == 0
+
+
+# ------------------------------------------------------------ item 17: the README works as written
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def _block(after_heading: str, language: str) -> str:
+    text = README.read_text()
+    section = text[text.index(after_heading):]
+    start = section.index(f"```{language}\n") + len(language) + 4
+    return section[start:section.index("```", start)]
+
+
+def test_item17_readme_quickstart_and_its_sql_run_as_written(tmp_path):
+    import sqlite3
+
+    code = _block("## Quickstart", "python")
+    assert "model = " in code.split("tracker.log_model(model")[0]  # the model it logs is defined first
+    script = tmp_path / "quickstart.py"
+    script.write_text(f"code = {code!r}\nexec(code, {{}})\nexec(code, {{}})\n")  # two runs
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RUNELOG_")}
+    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120, env=env)
+    assert done.returncode == 0, done.stderr
+    shell = _block("## Ask the database directly", "bash")
+    assert shell.startswith("sqlite3 .runelog/runelog.db ")
+    query = shell.split('"', 1)[1].rsplit('"', 1)[0].replace('\\"', '"')
+    with sqlite3.connect(tmp_path / ".runelog" / "runelog.db") as conn:
+        rows = conn.execute(query).fetchall()
+    assert len(rows) == 2 and len({r[0] for r in rows}) == 2  # one row per run, not one per point
+    assert all(step == 9 and 0.8 < accuracy <= 1 for _, _, accuracy, step in rows)
+
+
+def test_item17_every_readme_command_line_names_real_commands_and_options():
+    import typer.main
+
+    root = typer.main.get_command(app)
+    lines = [line.split("#")[0] for line in _block("## The command line", "bash").splitlines()]
+    lines += re.findall(r"`(runelog [^`]*)`", README.read_text())
+    checked = 0
+    for line in lines:
+        words = line.split()
+        if not words or words[0] != "runelog":
+            continue
+        node, parent, alternative = root, None, False
+        for word in words[1:]:
+            word = word.strip("[]")
+            subcommands = getattr(node, "commands", {})
+            if word == "|":
+                alternative = True
+            elif alternative and re.fullmatch(r"[a-z][a-z-]*", word) and parent is not None:
+                assert word in parent.commands, (line, word)  # `db current | upgrade | history`
+            elif word in subcommands:
+                node, parent = subcommands[word], node
+            elif word.startswith("-") and word not in ("-", "--"):
+                for option in re.findall(r"--?[a-z][a-z-]*", word):
+                    known = {o for p in node.params for o in (*p.opts, *p.secondary_opts)}
+                    assert option in known | {"-h", "--help"}, (line, option, sorted(known))
+        checked += 1
+    assert checked > 25
