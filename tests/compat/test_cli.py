@@ -36,6 +36,17 @@ class TestExperimentsCommands:
         assert result.exit_code == 0, result.output
         assert "test-list-success" in result.stdout
 
+    def test_list_sorted(self, tracker):
+        for name in ("alpha-exp", "beta-exp"):
+            tracker.get_or_create_experiment(name)
+        for options in (["--sort-by", "name", "--desc"], ["-s", "name", "-d"]):
+            result = runelog_cli("experiments", "list", *options)
+            assert result.exit_code == 0, result.output
+            assert result.stdout.index("beta-exp") < result.stdout.index("alpha-exp"), result.stdout
+        result = runelog_cli("experiments", "list", "-s", "name")
+        assert result.exit_code == 0, result.output
+        assert result.stdout.index("alpha-exp") < result.stdout.index("beta-exp"), result.stdout
+
     def test_list_empty(self, tracker):
         result = runelog_cli("experiments", "list")
         assert result.exit_code == 0, result.output
@@ -54,6 +65,10 @@ class TestExperimentsCommands:
         result = runelog_cli("experiments", "get", "by-name")
         assert result.exit_code == 0, result.output
         assert "by-name" in result.stdout and run_id[:8] in result.stdout
+        for options in (["--sort-by", "accuracy", "--desc"], ["-s", "accuracy", "-d"]):
+            result = runelog_cli("experiments", "get", exp_id, *options)
+            assert result.exit_code == 0, (options, result.output)
+            assert run_id[:8] in result.stdout
 
     def test_get_not_found(self, tracker):
         result = runelog_cli("experiments", "get", "nonexistent-id")
@@ -371,6 +386,9 @@ class TestTopLevel:
         result = runelog_cli(option)
         assert result.exit_code == 0, result.output
         assert re.search(r"\d+\.\d+\.\d+", result.stdout), result.output
+
+    def test_ui_command_exists(self):
+        assert runelog_cli("ui", "--help").exit_code == 0
 
     def test_sweep_options_exist(self):
         result = runelog_cli("sweep", "--help")
