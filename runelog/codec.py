@@ -1,9 +1,15 @@
 """The one place values are checked and encoded for the database.
 
 Params and tags are stored as JSON text so that `True`, `0.5`, `"x"` and
-`[1000, 20]` come back exactly as they went in. Metric values are floats;
-NaN is stored as SQL NULL (SQLite turns NaN into NULL anyway), so both
-backends agree and `avg(value)` in plain SQL skips it.
+`[1000, 20]` come back exactly as they went in; what is stored is always
+valid JSON that both databases' JSON functions read (the views depend on it),
+so NaN and ±inf, text that is not UTF-8 and nesting deeper than
+`MAX_DEPTH` are refused. Metric values are 64-bit floats: NaN is stored as
+SQL NULL (SQLite turns NaN into NULL anyway), so both backends agree and
+`avg(value)` in plain SQL skips it; ±inf are stored as infinities (both
+backends have them). Steps are 64-bit integers (BIGINT on both backends).
+Values are checked when they are logged, so a flush never meets one the
+database cannot store.
 """
 
 from __future__ import annotations
@@ -16,11 +22,13 @@ from typing import Any
 from .exceptions import InvalidArtifactName, InvalidKey, InvalidValue
 
 MAX_KEY_LENGTH = 250
+MAX_DEPTH = 100  # nesting of a param or tag value: far below what json, SQLite's json() and PostgreSQL read
+MIN_STEP, MAX_STEP = -2**63, 2**63 - 1  # BIGINT on SQLite and PostgreSQL
 
 
 def check_key(key: Any, what: str = "key") -> str:
     """Return `key` if it is a usable name, else raise InvalidKey."""
-    if type(key) is str and 0 < len(key) <= MAX_KEY_LENGTH and "\x00" not in key:
+    if type(key) is str and 0 < len(key) <= MAX_KEY_LENGTH and "\x00" not in key and (key.isascii() or _utf8(key)):
         return key  # the common case, checked first: this runs for every metric point
     if not isinstance(key, str):
         raise InvalidKey(f"The {what} {key!r} is a {type(key).__name__}; use a string.")
@@ -32,7 +40,19 @@ def check_key(key: Any, what: str = "key") -> str:
         )
     if "\x00" in key:
         raise InvalidKey(f"The {what} {key!r} contains a NUL character; remove it.")
+    if not _utf8(key):
+        raise InvalidKey(f"The {what} {key!r} is not valid Unicode text (a lone surrogate); "
+                         "decode it properly, e.g. with errors='replace'.")
     return key
+
+
+def _utf8(text: str) -> bool:
+    """Whether `text` can be stored (a lone surrogate from a bad decode cannot)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _json_default(value: Any) -> Any:
@@ -47,14 +67,51 @@ def _json_default(value: Any) -> Any:
 
 
 def encode_value(key: str, value: Any, what: str = "param") -> str:
-    """JSON-encode a param or tag value, naming the key when it cannot be stored."""
+    """JSON-encode a param or tag value, naming the key when it cannot be stored.
+
+    Strict JSON only: NaN and ±inf (at any depth) have no JSON form, and
+    writing them as `NaN` would break every JSON reader of the store, so they
+    are refused, like values nested more than MAX_DEPTH levels deep.
+    """
     try:
-        return json.dumps(value, default=_json_default, ensure_ascii=False)
-    except (TypeError, ValueError) as exc:
-        raise InvalidValue(
-            f"The value of {what} '{key}' cannot be stored: {exc}. "
-            "Use a string, number, bool, None, or a list/dict of those."
-        ) from None
+        text = json.dumps(value, default=_json_default, ensure_ascii=False, allow_nan=False)
+    except RecursionError:
+        raise _unstorable(what, key, f"it is nested too deeply (more than {MAX_DEPTH} levels)") from None
+    except ValueError as exc:
+        if "Out of range float" in str(exc):
+            raise _unstorable(what, key, "it is or contains NaN or infinity, which JSON cannot hold",
+                              "Log it as a metric, or as a string such as 'nan'.") from None
+        raise _unstorable(what, key, str(exc)) from None
+    except TypeError as exc:
+        raise _unstorable(what, key, str(exc)) from None
+    if not (text.isascii() or _utf8(text)):
+        raise _unstorable(what, key, "it contains text that is not valid Unicode (a lone surrogate)")
+    if text.count("[") + text.count("{") > MAX_DEPTH and _depth(value) > MAX_DEPTH:
+        raise _unstorable(what, key, f"it is nested more than {MAX_DEPTH} levels deep")
+    return text
+
+
+def _unstorable(what: str, key: str, reason: str, advice: str | None = None) -> InvalidValue:
+    return InvalidValue(
+        f"The value of {what} '{key}' cannot be stored: {reason}. Nothing was recorded. "
+        + (advice or "Use a string, number, bool, None, or a list/dict of those.")
+    )
+
+
+def _depth(value: Any) -> int:
+    """How deeply lists and dicts nest in `value` (without recursion, so any depth can be measured)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        elif not isinstance(item, (list, tuple)):
+            continue
+        deepest = max(deepest, level)
+        if deepest > MAX_DEPTH:
+            return deepest
+        stack.extend((child, level + 1) for child in item)
+    return deepest
 
 
 def decode_value(text: str | None) -> Any:
@@ -72,20 +129,55 @@ def decode_many(texts: list[str | None]) -> list[Any]:
 def metric_value(key: str, value: Any) -> float | None:
     """Return the value to store for a metric point (None stands for NaN).
 
-    Raises TypeError naming the key for anything that is not a real number.
+    Raises TypeError naming the key for anything that is not a real number,
+    and InvalidValue (also a ValueError) for a finite number too large for a
+    64-bit float, such as 10**400: it would otherwise be stored as infinity
+    or fail the flush.
     """
     kind = type(value)
     if kind is float:
         return None if value != value else value  # NaN is the only value unequal to itself
-    if kind is int:
-        return float(value)
-    if isinstance(value, numbers.Real):  # int, float, bool and numpy scalars
-        number = float(value)
-    else:
+    if not isinstance(value, numbers.Real):  # int, float, bool, Fraction and numpy scalars are Real
         raise TypeError(
             f"Metric '{key}' must be a real number, not {type(value).__name__} ({value!r:.60})."
         )
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if math.isinf(number) and not (kind is not int and value == number):  # a finite value that overflowed
+        raise InvalidValue(
+            f"Metric '{key}' = {_short(value)} is too large to store: metric values are 64-bit floats "
+            f"(at most about 1.8e308 in size; NaN and ±inf are allowed). Nothing was recorded; "
+            "log its logarithm, or a scaled value.")
     return None if math.isnan(number) else number
+
+
+def metric_step(key: str, step: Any) -> int:
+    """Return `step` as an int if it is one both backends can store (a signed 64-bit integer)."""
+    if type(step) is int and MIN_STEP <= step <= MAX_STEP:
+        return step  # the common case
+    if isinstance(step, bool) or not hasattr(step, "__index__"):
+        raise TypeError(f"The step of metric '{key}' must be an integer, not {type(step).__name__} "
+                        f"({step!r:.60}).")
+    step = step.__index__()
+    if not MIN_STEP <= step <= MAX_STEP:
+        raise step_out_of_range(key, step)
+    return step
+
+
+def step_out_of_range(key: str, step: int) -> InvalidValue:
+    return InvalidValue(
+        f"The step of metric '{key}' ({_short(step)}) is out of range: steps are 64-bit integers, "
+        f"from {MIN_STEP} to {MAX_STEP}. Nothing was recorded; use a smaller step.")
+
+
+def _short(value: Any) -> str:
+    """A value for a message: huge integers by their size (repr of 10**5000 itself raises)."""
+    if isinstance(value, int) and abs(value) >= 10**40:
+        return f"{'-' if value < 0 else ''}an integer of {int(abs(value).bit_length() * 0.30103) + 1} digits"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def metric_from_db(value: float | None) -> float:

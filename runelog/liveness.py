@@ -1,77 +1,32 @@
-"""Knowing whether a RUNNING run is still alive: heartbeats, SIGTERM, and dead processes.
+"""Knowing whether a RUNNING run is still alive: heartbeats and dead processes.
 
-A run records its host and pid, and a heartbeat time that a background thread
-refreshes while the run is open. A process that dies without closing its run
-(SIGKILL, power loss) leaves it RUNNING; such a run is *stale* when its process
-is gone from this host or its heartbeat is older than a limit, and
-`reap_runs` marks it KILLED.
+A run records its host and pid, and a heartbeat time that its writer
+refreshes (on the store's background thread) while the run is open. A process
+that dies without closing its run (SIGKILL, power loss) leaves it RUNNING;
+such a run is *stale* when its process is gone from this host or its
+heartbeat is older than a limit, and `reap_runs` marks it KILLED. Signals
+(SIGTERM, Ctrl-C) are handled in `interrupts`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
-import threading
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
 
-from . import capture, db, exceptions
-from .background import scheduler
+from . import capture
 from .models import Run
 
 HEARTBEAT_SECONDS = 30.0
 STALE_AFTER_SECONDS = 300.0
 
-
-def beat(session: Session, run_id: str) -> None:
-    session.execute(update(Run).where(Run.id == run_id).values(heartbeat_at=datetime.now(timezone.utc)))
+_BEAT = update(Run.__table__)
 
 
-class Heartbeat:
-    """Refresh a run's heartbeat every `interval` seconds until stopped (on the background scheduler)."""
-
-    def __init__(self, engine: Engine, run_id: str, interval: float = HEARTBEAT_SECONDS):
-        self._engine, self._run_id, self._interval = engine, run_id, interval
-        self._stopped = False
-        scheduler.at(self, interval, self._beat)
-
-    def _beat(self) -> None:
-        if self._stopped:
-            return
-        with contextlib.suppress(Exception):  # a busy moment is fine; the next beat will do
-            with db.write_session(self._engine) as session:
-                beat(session, self._run_id)
-        if not self._stopped:
-            scheduler.at(self, self._interval, self._beat)
-
-    def stop(self) -> None:
-        self._stopped = True
-        scheduler.cancel(self)
-
-
-def _raise_terminated(signum, frame):
-    raise exceptions.RunTerminated(signum)
-
-
-@contextlib.contextmanager
-def sigterm_ends_run() -> Iterator[None]:
-    """While a run is open, SIGTERM unwinds it (recorded KILLED) instead of killing the process.
-
-    Only the main thread can own signal handlers; elsewhere this does nothing.
-    The previous handler is restored afterwards.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGTERM, _raise_terminated)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+def beat(executor: Session | Connection, run_id: str) -> None:
+    executor.execute(_BEAT.where(Run.__table__.c.id == run_id).values(heartbeat_at=datetime.now(timezone.utc)))
 
 
 def process_alive(pid: int | None) -> bool:

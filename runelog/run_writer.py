@@ -4,30 +4,60 @@ Holding one connection for the run makes every write just BEGIN, statements,
 COMMIT (no session or pool work), which keeps short runs and `max_points=0`
 (a commit per point) fast. Metric points are written with one executemany per flush.
 
-A flush happens when `max_points` are waiting, when the oldest waiting point
-is `interval` seconds old (the background scheduler), before any read through the same
-tracker, at run end, and at interpreter exit. So a hard kill (SIGKILL, power
-loss of the process) loses at most the points of the last `interval` seconds,
-and never more than `max_points`. `max_points=0` writes every point at once.
+The flush bound. Waiting points are written when `max_points` are waiting
+(by the logging call that queues the last of them), when the oldest is
+`interval` seconds old (by a timer on the store's own background thread, and
+also by the next logging call after that moment, so the bound does not rest
+on that thread alone), before any read through the same tracker, at run end
+and at interpreter exit. So a process killed outright (SIGKILL, the OOM
+killer) loses at most the points it logged in the `interval` seconds before
+the kill, and never more than `max_points`, with two exceptions:
+
+- a write in progress at the kill (it needs the store's lock and a commit:
+  milliseconds, or as long as another program holds the lock);
+- time in which no Python code of the process can run: one long C call that
+  holds the GIL (say a 6 s call into a library that does not release it)
+  stops the timer thread too, so points logged just before it wait for it to
+  end; the first logging call after it writes them at once.
+
+While the store cannot be written (its lock held by another program for
+longer than a write waits, a full disk) the points are kept in the process,
+in order, and retried every `interval` (at most every 0.25 s); the error is
+logged once per outage, and the recovery once. A flush never drops a point
+it could not write: a transient failure keeps them all, a point the database
+refuses (say a trigger of the user's) is dropped alone, with a warning, after
+the others are written. Values are checked when logged (codec), so this is a
+last line of defence. Beyond `max_held()` waiting points, logging calls raise
+MetricsNotStored.
+
+Signals: every transaction runs inside `interrupts.deferred()`, so Ctrl-C or
+SIGTERM never lands half-way through one; a wait for the lock is made of
+short attempts that give way to a noted signal.
 """
 
 from __future__ import annotations
 
-import atexit
+import contextlib
+import logging
 import threading
-from collections.abc import Callable
-from typing import TypeVar
 import time
 import warnings
-import weakref
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, exc as sa_exc, select
 
-from . import codec, runs
-from .background import scheduler
+from . import background, codec, db, exceptions, interrupts, runs
+from .models import Run
 
 T = TypeVar("T")
-_live: weakref.WeakSet[RunWriter] = weakref.WeakSet()
+log = logging.getLogger("runelog")
+
+LOCK_ATTEMPT_SECONDS = 0.1  # one try for SQLite's write lock; a longer wait is many tries, signals between
+BACKGROUND_WAIT_SECONDS = 0.25  # a background write waits no longer for a lock: the thread serves the store
+RETRY_SECONDS = 0.25  # the shortest pause between attempts while the store cannot be written
+_BUSY_SQLITE = (5, 6)  # SQLITE_BUSY, SQLITE_LOCKED
+_BUSY_POSTGRES = ("55P03", "57014")  # lock_not_available, query_canceled (a lock_timeout)
 
 
 class RunWriter:
@@ -43,86 +73,420 @@ class RunWriter:
         self.run_id = run_id
         self.max_points = max_points
         self.interval = interval
+        self.killed_by: int | None = None  # set by the SIGTERM handler (interrupts)
+        self.deleted = False  # the run's row is gone (deleted by someone else)
+        self.ended = False
+        self._opened = False  # the run's row exists (set by open())
         self._rows: list[dict] = []
+        self._oldest = 0.0  # monotonic time the oldest waiting point was queued
+        self._in_flight = 0.0  # the same for the points a write has taken and not yet committed (0: none)
         self._next_step: dict[str, int] = {}
-        self._lock = threading.RLock()
+        self._queue = threading.Lock()  # the waiting points; held for microseconds, never during a write
+        self._io = threading.RLock()  # one transaction at a time on the held connection
         self._connection: Connection | None = None
-        _live.add(self)
+        self._scheduler = background.for_store(str(engine.url))
+        self._armed = False
+        self._failure: str | None = None  # the error of the current outage, logged once
+        self._last_attempt = 0.0
+        self._deletion_reported = False
+        self._dropped = 0  # points dropped because the run was deleted
+        self._refused = self._refused_told = 0  # points the database refused, and how many a warning named
+        self._heartbeat: float | None = None
+
+    # ------------------------------------------------------------ the run's life
+
+    def open(self, heartbeat: float | None = None) -> None:
+        """The run's row exists: protect it from signals and keep its heartbeat every `heartbeat` s."""
+        self._opened = True
+        interrupts.opened(self)
+        if heartbeat:
+            self._heartbeat = heartbeat
+            self._scheduler.at((self, "beat"), heartbeat, self._beat)
+
+    def end(self, status: str, error: str | None, wait: float | None = None) -> None:
+        """Write the waiting points and the run's end status in one transaction, then let go.
+
+        Called once by the run's `with` block (or at exit); later calls do nothing.
+        Raises MetricsNotStored if the points and status could not be written.
+        """
+        with self._io:
+            if self.ended:
+                return
+            self.ended = True
+        self._scheduler.cancel(self)
+        self._scheduler.cancel((self, "beat"))
+        try:
+            if self.deleted:
+                self._report_deletion(warn=True)
+                return
+            wait = db.BUSY_TIMEOUT_SECONDS if wait is None else wait
+            try:
+                if not self._commit_queued(lambda c: runs.end_run(c, self.run_id, status, error), wait):
+                    self._report_deletion(warn=True)  # no row to end: deleted meanwhile
+            except exceptions.RunDeleted:
+                self._report_deletion(warn=True)
+            except Exception as exc:
+                self._end_without_points(status, error, exc, wait)
+        finally:
+            self._release()
+            interrupts.closed(self)  # only now: a signal during the last write still finds its handler
+        if self._refused > self._refused_told:
+            warnings.warn(f"runelog: in all, the database refused {self._refused} metric points of run "
+                          f"{self.run_id}; they were dropped.", RuntimeWarning, stacklevel=3)
+
+    def _end_without_points(self, status: str, error: str | None, cause: Exception, wait: float) -> None:
+        """The points could not go in: record at least how the run ended, and say what was lost."""
+        with self._queue:
+            lost, self._rows = len(self._rows), []
+        with contextlib.suppress(Exception):
+            self._commit_queued(lambda c: runs.end_run(c, self.run_id, status, error), wait)
+        if lost:
+            raise exceptions.MetricsNotStored(self.run_id, lost, describe(cause), lost=True) from cause
+        raise cause
+
+    def discard(self) -> None:
+        """Let the connection go without writing anything (the run was never created)."""
+        self.ended = True
+        self._release()
+
+    # ------------------------------------------------------------ logging
 
     def add(self, points: dict, step: int | None = None) -> None:
         """Validate points {key: value} and queue them; raises before anything is queued."""
+        self._usable()
         checked = [(codec.check_key(key, "metric key"), codec.metric_value(key, value))
                    for key, value in points.items()]
         if step is not None:
-            if isinstance(step, bool) or not isinstance(step, int) and not hasattr(step, "__index__"):
-                raise TypeError(f"The step of metric '{next(iter(points))}' must be an integer, "
-                                f"not {type(step).__name__}.")
-            step = int(step)
-        now = time.time()
-        with self._lock:
-            was_empty = not self._rows
+            step = codec.metric_step(checked[0][0] if checked else "?", step)
+        now, moment = time.time(), time.monotonic()
+        with self._queue:
+            next_step = self._next_step
+            new = []
             for key, value in checked:
-                at = self._next_step.get(key, 0) if step is None else step
-                self._next_step[key] = max(self._next_step.get(key, 0), at + 1)
-                self._rows.append({"run_id": self.run_id, "key": key, "value": value, "step": at, "timestamp": now})
-            if len(self._rows) >= max(self.max_points, 1):
-                self.flush()
-            elif self.interval > 0 and was_empty and self._rows:  # the oldest waiting point: time it
-                scheduler.at(self, self.interval, self._flush_in_background)
+                at = next_step.get(key, 0) if step is None else step
+                if at > codec.MAX_STEP:  # only a default step can get here: one past a step at the limit
+                    raise codec.step_out_of_range(key, at)
+                new.append({"run_id": self.run_id, "key": key, "value": value, "step": at, "timestamp": now})
+            for row in new:
+                if row["step"] >= next_step.get(row["key"], 0):
+                    next_step[row["key"]] = row["step"] + 1
+            if not self._rows:
+                self._oldest = moment
+            self._rows.extend(new)
+            waiting, oldest = len(self._rows), self._oldest
+        in_flight = self._in_flight  # a timer's write under way: when it started late, wait for it too
+        if waiting >= max(self.max_points, 1):
+            self._flush_from_call(waiting, db.BUSY_TIMEOUT_SECONDS)  # full: wait for the lock, as any write
+        elif self.interval > 0 and (moment - oldest >= self.interval
+                                    or (in_flight and moment - in_flight >= self.interval)):
+            self._flush_from_call(waiting, BACKGROUND_WAIT_SECONDS)  # due, and the timer has not done it
+        elif not self._armed and self.interval > 0:
+            self._arm(self.interval - (moment - oldest))
 
-    def write(self, work: Callable[[Connection], T]) -> T:
-        """Run `work(connection)` now, in one transaction of its own; return what it returns."""
-        with self._lock:
-            return self._transaction(work)
+    def write(self, work: Callable[[Connection], T], what: str = "the call") -> T:
+        """Run `work(connection)` now, with the waiting points, in one transaction; return what it returns."""
+        self._usable()
+        try:
+            return self._commit_queued(work, db.BUSY_TIMEOUT_SECONDS, what)
+        except exceptions.RunDeleted:
+            self._report_deletion(raise_it=True)
+            raise  # pragma: no cover - _report_deletion raised
 
     def flush(self) -> None:
-        """Write every queued point in one transaction."""
-        with self._lock:
-            self._transaction(None)
+        """Write every waiting point now (waiting for the store's lock as long as any write does).
 
-    def close(self, final: Callable[[Connection], None] | None) -> None:
-        """Write the queued points and `final` (the run's end) together, then let the connection go."""
+        Raises MetricsNotStored (the points stay queued) if the store cannot take them.
+        """
+        if self.ended or self.deleted:
+            return
         try:
-            with self._lock:
-                self._transaction(final)
-        finally:
-            self._release()
-            _live.discard(self)
+            self._commit_queued(None, db.BUSY_TIMEOUT_SECONDS)
+        except exceptions.RunDeleted:
+            self._report_deletion(raise_it=True)
+        except Exception as exc:
+            self._note_failure(exc, db.BUSY_TIMEOUT_SECONDS)
+            self._rearm(failed=True)
+            with self._queue:
+                waiting = len(self._rows)
+            raise exceptions.MetricsNotStored(self.run_id, waiting, describe(exc), lost=False) from exc
+        else:
+            self._note_success()
 
-    def _transaction(self, work: Callable[[Connection], T] | None) -> T | None:
-        """Queued points, then `work`, in one transaction on the held connection."""
-        scheduler.cancel(self)
-        rows, self._rows = self._rows, []
-        if not rows and work is None:
-            return None
-        try:
-            if self._connection is None:
-                self._connection = self.engine.connect()
-            with self._connection.begin():
-                runs.write_metrics(self._connection, rows)
-                return None if work is None else work(self._connection)
-        except BaseException:
-            self._rows = rows + self._rows  # keep them for the next attempt
-            self._release()  # a broken connection is not reused
-            raise
+    def _usable(self) -> None:
+        if self.killed_by is not None:
+            raise exceptions.RunTerminated(self.killed_by)
+        if self.deleted:
+            self._report_deletion(raise_it=True)
+
+    def _flush_from_call(self, waiting: int, wait: float) -> None:
+        """A logging call found the points due: write them, unless the store is known to be failing."""
+        if self._failure is None or time.monotonic() - self._last_attempt >= self._retry_pause():
+            # In an outage, one short try: the timer keeps retrying, the training loop keeps going.
+            self._try_flush(wait if self._failure is None else BACKGROUND_WAIT_SECONDS)
+        if self._failure is not None and waiting > self.max_held():
+            raise exceptions.MetricsNotStored(self.run_id, waiting, self._failure, lost=False)
+
+    def max_held(self) -> int:
+        """How many points may wait in memory while the store cannot be written."""
+        return max(100 * self.max_points, 100_000)
+
+    # ------------------------------------------------------------ the background thread
+
+    def _arm(self, delay: float) -> None:
+        self._armed = True
+        self._scheduler.at(self, max(delay, 0.0), self._flush_in_background)
 
     def _flush_in_background(self) -> None:
+        self._armed = False
+        if self.ended or self.deleted:
+            return
+        if not self._io.acquire(blocking=False):  # the logging thread is writing them right now
+            self._arm(self._retry_pause())
+            return
         try:
-            self.flush()
-        except Exception as exc:  # reported, and retried a moment later
-            warnings.warn(f"runelog could not write metric points yet ({exc}); will retry.", stacklevel=1)
-            scheduler.at(self, self.interval, self._flush_in_background)
+            self._try_flush(BACKGROUND_WAIT_SECONDS)
+        finally:
+            self._io.release()
+
+    def _try_flush(self, wait: float) -> None:
+        """Write the waiting points; on failure keep them, log once, and retry on the timer."""
+        try:
+            self._commit_queued(None, wait)
+        except exceptions.RunDeleted:
+            self._report_deletion()
+            return
+        except Exception as exc:
+            self._note_failure(exc, wait)
+            self._rearm(failed=True)
+        else:
+            self._note_success()
+            self._rearm(failed=False)
+
+    def _rearm(self, failed: bool) -> None:
+        """Time the points still waiting: a retry after a failure, else the interval of the oldest."""
+        with self._queue:
+            waiting, oldest = bool(self._rows), self._oldest
+        if not waiting or self.ended or self.deleted:
+            return
+        if failed:
+            self._arm(self._retry_pause())
+        elif self.interval > 0:
+            self._arm(self.interval - (time.monotonic() - oldest))
+
+    def _retry_pause(self) -> float:
+        return max(min(self.interval, 1.0), RETRY_SECONDS) if self.interval > 0 else RETRY_SECONDS
+
+    def _beat(self) -> None:
+        """Refresh the run's heartbeat, with any waiting points; skipped (not waited for) if busy."""
+        if self.ended or self.deleted or self._heartbeat is None:
+            return
+        from . import liveness
+
+        if self._io.acquire(blocking=False):
+            try:
+                self._commit_queued(lambda c: liveness.beat(c, self.run_id), BACKGROUND_WAIT_SECONDS)
+            except exceptions.RunDeleted:
+                self._report_deletion()
+            except Exception as exc:  # a busy moment is fine; the next beat will do
+                log.debug("runelog heartbeat of run %s skipped: %s", self.run_id, exc)
+                self._rearm(failed=True)  # the points it carried wait for the flush timer
+            finally:
+                self._io.release()
+        if not (self.ended or self.deleted):
+            self._scheduler.at((self, "beat"), self._heartbeat, self._beat)
+
+    def _note_failure(self, exc: BaseException, wait: float) -> None:
+        self._last_attempt = time.monotonic()
+        if isinstance(exc, exceptions.StoreBusy) and wait < db.BUSY_TIMEOUT_SECONDS and self._failure is None:
+            return  # a lock held a moment longer than a short try waits: not worth a word yet
+        text = f"{type(exc).__name__}: {exc}"
+        if self._failure is None:
+            with self._queue:
+                waiting = len(self._rows)
+            log.warning("runelog cannot write the metric points of run %s yet (%s); the %d waiting points "
+                        "are kept and retried every %.2g s.", self.run_id, text, waiting, self._retry_pause())
+            warnings.warn(f"runelog cannot write the metric points of run {self.run_id} yet ({text}); "
+                          "they are kept and retried.", RuntimeWarning, stacklevel=2)
+        self._failure = text
+
+    def _note_success(self) -> None:
+        if self._failure is not None:
+            log.warning("runelog wrote the waiting metric points of run %s again.", self.run_id)
+            self._failure = None
+
+    def _report_deletion(self, raise_it: bool = False, warn: bool = False) -> None:
+        """The run's row is gone: drop what waits and stop. The user hears of it once: as
+        RunDeleted from their next logging call (`raise_it`), or else as a warning when the run ends."""
+        self.deleted = True
+        with self._queue:
+            self._dropped += len(self._rows)
+            self._rows = []
+        self._scheduler.cancel(self)
+        self._scheduler.cancel((self, "beat"))
+        if raise_it:
+            self._deletion_reported = True
+            raise exceptions.RunDeleted(self.run_id, self._dropped)
+        if warn and not self._deletion_reported:
+            self._deletion_reported = True
+            message = str(exceptions.RunDeleted(self.run_id, self._dropped))
+            log.warning("%s", message)
+            warnings.warn(message, RuntimeWarning, stacklevel=3)
+
+    # ------------------------------------------------------------ transactions
+
+    def _commit_queued(self, work: Callable[[Connection], T] | None, wait: float,
+                       what: str = "metric points") -> T | None:
+        """The waiting points, then `work`, in one transaction; the points stay queued if it fails."""
+        with interrupts.deferred(), self._io:  # a signal waits until this transaction is over
+            with self._queue:
+                rows, oldest, self._rows = self._rows, self._oldest, []
+            if not rows and work is None:
+                return None
+            self._in_flight = oldest if rows else 0.0
+            try:
+                return self._commit(rows, work, wait, what)
+            except BaseException:
+                with self._queue:  # back in front of anything queued meanwhile, in order
+                    self._rows[:0] = rows
+                    if rows:
+                        self._oldest = oldest
+                raise
+            finally:
+                self._in_flight = 0.0
+
+    def _commit(self, rows: list[dict], work: Callable[[Connection], T] | None, wait: float,
+                what: str = "metric points") -> T | None:
+        try:
+            return self._transaction(rows, work, wait, what)
+        except sa_exc.OperationalError as exc:  # the store, not the rows: leave the points queued
+            if _is_busy(exc):
+                raise exceptions.StoreBusy(what, round(wait, 2), str(exc.orig)) from None
+            raise
+        except (sa_exc.IntegrityError, sa_exc.DataError, sa_exc.StatementError) as exc:
+            if isinstance(exc, sa_exc.OperationalError) or (
+                    isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated):
+                raise  # the store, not the rows
+            if self._opened and not self._run_exists():
+                raise exceptions.RunDeleted(self.run_id, len(rows)) from None
+            if not rows:
+                raise
+            return self._transaction(rows, work, wait, what, one_by_one=True)
+
+    def _transaction(self, rows: list[dict], work, wait: float, what: str, one_by_one: bool = False):
+        connection = self._connect()
+        try:
+            transaction = self._begin(connection, wait, what)
+        except exceptions.StoreBusy:
+            raise
+        except BaseException:  # whatever state BEGIN left, a closed connection holds no lock
+            self._invalidate(connection)
+            raise
+        try:
+            if one_by_one:
+                self._write_each(connection, rows)
+            else:
+                runs.write_metrics(connection, rows)
+            result = None if work is None else work(connection)
+            transaction.commit()
+            return result
+        except BaseException:
+            self._abandon(connection, transaction)
+            raise
+
+    def _write_each(self, connection: Connection, rows: list[dict]) -> None:
+        """Write what the database takes, halving the batch around refused rows; drop those alone."""
+        refused: list[tuple[dict, str]] = []
+        pending = [rows]
+        while pending:
+            batch = pending.pop()
+            savepoint = connection.begin_nested()
+            try:
+                runs.write_metrics(connection, batch)
+                savepoint.commit()
+            except (sa_exc.IntegrityError, sa_exc.DataError, sa_exc.StatementError) as exc:
+                savepoint.rollback()
+                if isinstance(exc, sa_exc.OperationalError):
+                    raise
+                if len(batch) == 1:
+                    refused.append((batch[0], str(getattr(exc, "orig", exc)).splitlines()[0]))
+                else:
+                    middle = len(batch) // 2
+                    pending += [batch[middle:], batch[:middle]]  # the first half is written first
+        if refused and not self._refused:  # the first time: say what and why; later ones are counted
+            row, reason = refused[0]
+            more = f" ({len(refused) - 1} more in the same write)" if len(refused) > 1 else ""
+            warnings.warn(f"runelog: the database refused metric '{row['key']}' = {row['value']} at step "
+                          f"{row['step']} of run {self.run_id} ({reason}){more}; such points are dropped and "
+                          "every other point is written.", RuntimeWarning, stacklevel=2)
+            self._refused_told = len(refused)
+        self._refused += len(refused)
+
+    def _connect(self) -> Connection:
+        if self._connection is None:
+            connection = self.engine.connect()
+            if self.engine.dialect.name == "sqlite":  # short tries; _begin loops for longer waits
+                connection.connection.driver_connection.execute(
+                    f"PRAGMA busy_timeout = {int(LOCK_ATTEMPT_SECONDS * 1000)}")
+            self._connection = connection
+        return self._connection
+
+    def _begin(self, connection: Connection, wait: float, what: str):
+        """BEGIN (IMMEDIATE on SQLite), trying for the lock until `wait` seconds have passed.
+
+        Between tries, a signal noted meanwhile is raised: nothing is half-done here.
+        """
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                transaction = connection.begin()
+            except sa_exc.OperationalError as exc:
+                if not _is_busy(exc):
+                    raise
+                interrupts.raise_pending()
+                if time.monotonic() >= deadline:
+                    raise exceptions.StoreBusy(what, round(wait, 2), str(exc.orig)) from None
+                continue
+            if self.engine.dialect.name == "postgresql" and wait < db.BUSY_TIMEOUT_SECONDS:
+                connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{max(int(wait * 1000), 1)}ms'")
+            return transaction
+
+    def _abandon(self, connection: Connection, transaction) -> None:
+        """Roll back; if even that fails, close the connection (which ends the transaction and its locks)."""
+        try:
+            transaction.rollback()
+        except BaseException:
+            self._invalidate(connection)
+
+    def _invalidate(self, connection: Connection) -> None:
+        with contextlib.suppress(BaseException):
+            connection.invalidate()
+        self._release()
+
+    def _run_exists(self) -> bool:
+        try:
+            with db.read_connection(self.engine) as connection:
+                return connection.execute(select(Run.id).where(Run.id == self.run_id)).first() is not None
+        except Exception:
+            return True  # cannot tell: assume it is there, and keep the points
 
     def _release(self) -> None:
         if self._connection is not None:
             connection, self._connection = self._connection, None
-            connection.close()
+            with contextlib.suppress(Exception):
+                if self.engine.dialect.name == "sqlite" and not connection.invalidated:  # pooled: as it was
+                    connection.connection.driver_connection.execute(
+                        f"PRAGMA busy_timeout = {db.BUSY_TIMEOUT_SECONDS * 1000}")
+            with contextlib.suppress(Exception):
+                connection.close()
 
 
-@atexit.register
-def _flush_all() -> None:
-    for buffer in list(_live):
-        try:
-            buffer.flush()
-        except Exception as exc:  # pragma: no cover - nothing left to raise to at exit
-            warnings.warn(f"runelog lost buffered metric points at exit: {exc}", stacklevel=1)
+def _is_busy(exc: sa_exc.OperationalError) -> bool:
+    orig = getattr(exc, "orig", None)
+    code = getattr(orig, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in _BUSY_SQLITE
+    return getattr(orig, "sqlstate", None) in _BUSY_POSTGRES
+
+
+def describe(exc: Any) -> str:
+    return f"{type(exc).__name__}: {exc}"

@@ -159,9 +159,10 @@ def create_run(executor: Session | Connection, run_id: str, experiment_id: int, 
                                    "start_time": now, "heartbeat_at": now, **columns})
 
 
-def end_run(executor: Session | Connection, run_id: str, status: str, error: str | None = None) -> None:
-    executor.execute(_END_RUN, {"run": run_id, "new_status": status, "now": datetime.now(timezone.utc),
-                                "reason": error})
+def end_run(executor: Session | Connection, run_id: str, status: str, error: str | None = None) -> bool:
+    """Record how a run ended; False if there is no such run (it was deleted)."""
+    return executor.execute(_END_RUN, {"run": run_id, "new_status": status, "now": datetime.now(timezone.utc),
+                                       "reason": error}).rowcount > 0
 
 
 def write_params(session: Session | Connection, run_id: str, encoded: dict[str, str]) -> None:

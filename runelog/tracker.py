@@ -20,8 +20,8 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import (capture, codec, datasets, db, exceptions, lineage, liveness, maintenance, progress, registry,
-               results, runs)
+from . import (capture, codec, datasets, db, exceptions, interrupts, lineage, liveness, maintenance, progress,
+               registry, results, runs)
 from .blobs import BlobStore, CollectReport, check_digest, hash_file
 from .run_writer import RunWriter
 
@@ -67,7 +67,7 @@ class RuneLog:
     def _write(self) -> Iterator[Session]:
         if self.read_only:
             raise exceptions.ReadOnlyStore()
-        with db.write_session(self._engine) as session:
+        with interrupts.deferred(), db.write_session(self._engine) as session:  # no signal half-way through
             yield session
 
     @contextlib.contextmanager
@@ -180,29 +180,29 @@ class RuneLog:
 
         try:
             try:
-                experiment = writer.write(create)
+                experiment = writer.write(create, "the new run")
             except IntegrityError:  # a remembered experiment was deleted meanwhile: look it up afresh
                 self._experiment_ids.clear()
-                experiment = writer.write(create)
+                experiment = writer.write(create, "the new run")
         except BaseException:
-            writer.close(None)
+            writer.discard()
             raise
         self._active_run_id, self._active_experiment_id = run_id, str(experiment)
         self._buffer = writer
-        heartbeat = liveness.Heartbeat(self._engine, run_id, self._heartbeat_interval)
+        # From here SIGTERM and Ctrl-C end the run KILLED (one handler for every open run: interrupts).
+        writer.open(heartbeat=self._heartbeat_interval)
         status, error = "FINISHED", None
         try:
-            with liveness.sigterm_ends_run():
-                if environment:
-                    self._log_requirements(environment)
-                if log_code:
-                    self._log_code()
-                yield run_id
+            if environment:
+                self._log_requirements(environment)
+            if log_code:
+                self._log_code()
+            yield run_id
         except KeyboardInterrupt:
             status, error = "KILLED", "KeyboardInterrupt"
             raise
-        except exceptions.RunTerminated:
-            status, error = "KILLED", "SIGTERM"
+        except exceptions.RunTerminated as exc:
+            status, error = "KILLED", interrupts.SIGNAL_ERRORS.get(exc.signum, f"signal {exc.signum}")
             raise
         except SystemExit as exc:
             if exc.code not in (None, 0):
@@ -212,14 +212,13 @@ class RuneLog:
             status, error = "FAILED", f"{type(exc).__name__}: {exc}"
             raise
         finally:
-            heartbeat.stop()
-            writer, self._buffer = self._buffer, None
+            self._buffer = None
             try:
-                writer.close(lambda c: runs.end_run(c, run_id, status, error))
-            except Exception:  # the points could not be written; still record how the run ended
-                with self._write() as s:
-                    runs.end_run(s, run_id, status, error)
-                raise
+                writer.end(status, error)  # the waiting points and the status, in one transaction
+            except exceptions.MetricsNotStored as exc:
+                if status == "FINISHED":
+                    raise
+                warnings.warn(str(exc), RuntimeWarning, stacklevel=3)  # do not hide the exception ending the run
             finally:
                 self._active_run_id = self._active_experiment_id = None
                 db.checkpoint_after_run(self._engine)  # runelog.db stays the whole store between runs
@@ -370,7 +369,7 @@ class RuneLog:
         run_id = self._run()
         encoded = {codec.check_key(k, "param key"): codec.encode_value(k, v, "param")
                    for k, v in params.items()}
-        self._buffer.write(lambda c: runs.write_params(c, run_id, encoded))
+        self._buffer.write(lambda c: runs.write_params(c, run_id, encoded), "the params")
 
     def log_metric(self, key: str, value: float, step: int | None = None) -> None:
         """Log one metric point; `step` defaults to one past this key's last step."""
@@ -384,13 +383,13 @@ class RuneLog:
     def set_tag(self, key: str, value: Any) -> None:
         run_id = self._run()
         encoded = {codec.check_key(key, "tag key"): codec.encode_value(key, value, "tag")}
-        self._buffer.write(lambda c: runs.write_tags(c, run_id, encoded))
+        self._buffer.write(lambda c: runs.write_tags(c, run_id, encoded), "the tag")
 
     def set_run_tags(self, tags: dict[str, Any]) -> None:
         """Replace all tags of the active run with `tags`."""
         run_id = self._run()
         encoded = {codec.check_key(k, "tag key"): codec.encode_value(k, v, "tag") for k, v in tags.items()}
-        self._buffer.write(lambda c: runs.write_tags(c, run_id, encoded, replace=True))
+        self._buffer.write(lambda c: runs.write_tags(c, run_id, encoded, replace=True), "the tags")
 
     def get_run_tags(self, run_id: str | None = None) -> dict:
         """Tags of a run (the active one by default)."""
