@@ -471,6 +471,8 @@ class RuneLog:
 
     def log_dataset(self, data_path: str | os.PathLike, name: str) -> None:
         """Record a file's fingerprint (hash, size; rows, columns, schema for parquet) without copying it."""
+        if not Path(data_path).is_file():  # checked before the active run, as 0.2.0 did
+            raise exceptions.ArtifactNotFound(str(data_path))
         run_id = self._run()
         found = datasets.fingerprint(data_path)
         with self._write() as s:
@@ -559,9 +561,9 @@ class RuneLog:
 
     def _artifact(self, run_id: str, artifact_name: str) -> tuple[str, str, int]:
         """(full run id, sha256, size) of a run's artifact."""
-        codec.check_artifact_name(artifact_name)
         with self._read() as s:
-            full_id = runs.resolve_run_id(s, run_id)
+            full_id = runs.resolve_run_id(s, run_id)  # the run first: 0.2.0 said RunNotFound before anything
+            codec.check_artifact_name(artifact_name)
             row = runs.artifact_row(s, full_id, artifact_name)
             return full_id, row.sha256, row.size
 
@@ -612,9 +614,10 @@ class RuneLog:
     def register_model(self, run_id: str, artifact_name: str, model_name: str,
                        tags: dict | None = None) -> str:
         """Register a run's artifact as the next version of `model_name`; returns the version."""
-        codec.check_artifact_name(artifact_name)
         with self._write() as s:
-            version = registry.register(s, runs.resolve_run_id(s, run_id), artifact_name, model_name, tags)
+            full_id = runs.resolve_run_id(s, run_id)  # the run first, then the artifact, as 0.2.0 checked
+            codec.check_artifact_name(artifact_name)
+            version = registry.register(s, full_id, artifact_name, model_name, tags)
         log.info("Registered model '%s' version %s.", model_name, version)
         return str(version)
 
