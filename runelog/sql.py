@@ -17,8 +17,12 @@ cannot change anything:
   cannot switch the transaction back; a statement_timeout bounds the time.
   A read-only transaction does not stop everything (a superuser can still
   `COPY ... TO PROGRAM`, anyone may call pg_terminate_backend on their own
-  sessions): the parser refuses those, and the role's own grants are the last
-  line (docs/team.md: the read-only role for `runelog sql`).
+  sessions), so the server first plans the query with EXPLAIN, which runs
+  nothing: it must be a plannable query (COPY, SET, DO, CALL, LOCK ... are
+  not), its plan must not write or lock rows, and it must call no refused
+  function by the names the server resolved. EXPLAIN does not print
+  multi-row VALUES lists; the parser covers those, and the role's own grants
+  are the last line (docs/team.md: the read-only role for `runelog sql`).
 """
 
 from __future__ import annotations
@@ -70,8 +74,8 @@ def run_readonly(location: db.StoreLocation, statement: str,
         return execute_sqlite(sqlite_path, statement, params)
     if not location.database_url.startswith("postgresql"):
         raise exceptions.QueryFailed(statement, "runelog sql supports SQLite and PostgreSQL stores only")
-    sql_guard.check_readonly(statement, "postgresql")
-    return execute_postgres(location.database_url, statement, params)
+    query = sql_guard.check_readonly(statement, "postgresql")
+    return execute_postgres(location.database_url, statement, params, query=query)
 
 
 def execute_sqlite(path, statement: str, params: dict[str, Any] | None = None) -> tuple[list[str], list[tuple]]:
@@ -116,8 +120,16 @@ def execute_sqlite(path, statement: str, params: dict[str, Any] | None = None) -
         engine.dispose()
 
 
-def execute_postgres(url: str, statement: str, params: dict[str, Any] | None = None) -> tuple[list[str], list[tuple]]:
-    """Run `statement` in a read-only PostgreSQL session and transaction (the second lock alone)."""
+def execute_postgres(url: str, statement: str, params: dict[str, Any] | None = None,
+                     query: str | None = None) -> tuple[list[str], list[tuple]]:
+    """Run `statement` in a read-only PostgreSQL session and transaction (the second lock alone).
+
+    First the server plans `query` (the statement, or what an EXPLAIN statement
+    explains) without running it: it must be a query PostgreSQL can EXPLAIN
+    (so no COPY, SET, DO, CALL, LOCK, ...), its plan must neither write nor lock
+    rows, and it must call no refused function by the names the server itself
+    resolved, whatever spelling the text used.
+    """
     from sqlalchemy import create_engine
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import DBAPIError, StatementError
@@ -138,6 +150,7 @@ def execute_postgres(url: str, statement: str, params: dict[str, Any] | None = N
     try:
         with engine.connect() as conn:
             conn.execution_options(postgresql_readonly=True)  # BEGIN READ ONLY; closing rolls it back
+            _check_plan(conn, statement, query or statement, params or {})
             return _fetch(conn.execute(_text(statement, params or {}), params or {}))
     except DBAPIError as exc:
         state = getattr(exc.orig, "sqlstate", None)
@@ -152,6 +165,48 @@ def execute_postgres(url: str, statement: str, params: dict[str, Any] | None = N
         raise exceptions.QueryFailed(statement, _reason(exc)) from None
     finally:
         engine.dispose()
+
+
+# A function call as PostgreSQL deparses it in a plan: name or "quoted name", then "(".
+_CALL = re.compile(r'(?:(?<![\w$"])([A-Za-z_][\w$]*)|("(?:[^"]|"")+"))\s*\(')
+_LITERAL = re.compile(r"'(?:[^']|'')*'")
+
+
+def _check_plan(conn, statement: str, query: str, params: dict[str, Any]) -> None:
+    """Refuse `query` if the server's own plan of it writes, locks rows or calls a refused function."""
+    plan = conn.execute(_text(f"EXPLAIN (VERBOSE, FORMAT JSON) {query}", params), params).scalar()
+    for node in _plan_nodes(plan):
+        kind = node.get("Node Type")
+        if kind in ("ModifyTable", "LockRows"):
+            raise exceptions.SqlNotAllowed(statement, f"PostgreSQL's plan of it has a {kind} step")
+        for text_ in _strings(node):
+            for plain, quoted in _CALL.findall(_LITERAL.sub("''", text_)):
+                name = plain or quoted[1:-1].replace('""', '"')
+                if sql_guard.forbidden_function(name):
+                    raise exceptions.SqlNotAllowed(
+                        statement, f"PostgreSQL's plan of it calls {name}(), which acts on the server, "
+                                   "its files or other sessions")
+
+
+def _plan_nodes(plan):
+    """Every plan node in EXPLAIN's JSON, subplans and CTEs included."""
+    stack = list(plan) if isinstance(plan, list) else [plan]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            node = item.get("Plan", item)
+            yield node
+            stack.extend(node.get("Plans", []))
+
+
+def _strings(node: dict):
+    for key, value in node.items():
+        if key == "Plans":
+            continue
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, list):
+            yield from (v for v in value if isinstance(v, str))
 
 
 def _warm_table_functions(raw: sqlite3.Connection) -> None:

@@ -59,16 +59,18 @@ def forbidden_function(name: str) -> bool:
     return name in _FORBIDDEN_FUNCTIONS or name.startswith(_FORBIDDEN_PREFIXES)
 
 
-def check_readonly(statement: str, dialect: str) -> None:
-    """Raise SqlNotAllowed unless `statement` is one reading statement.
+def check_readonly(statement: str, dialect: str) -> str:
+    """Raise SqlNotAllowed unless `statement` is one reading statement; return the query it runs.
 
-    `dialect` is SQLAlchemy's name for the backend: "sqlite" or "postgresql".
+    The query is the statement itself, or for EXPLAIN the statement explained
+    (PostgreSQL's guard plans it). `dialect` is SQLAlchemy's name for the
+    backend: "sqlite" or "postgresql".
     """
     if not statement.strip():
         raise exceptions.SqlNotAllowed(statement, "the statement is empty")
     dialect = DIALECTS.get(dialect, dialect)
     _refuse_escaped_identifiers(statement, dialect)
-    _check(statement, statement, dialect, explain_allowed=True)
+    return _check(statement, statement, dialect, explain_allowed=True)
 
 
 def _refuse_escaped_identifiers(statement: str, dialect: str) -> None:
@@ -91,7 +93,7 @@ def _refuse_escaped_identifiers(statement: str, dialect: str) -> None:
                 statement, 'it uses a Unicode-escaped identifier (U&"..."); write the name plainly')
 
 
-def _check(whole: str, statement: str, dialect: str, explain_allowed: bool) -> None:
+def _check(whole: str, statement: str, dialect: str, explain_allowed: bool) -> str:
     from sqlglot import exp
 
     trees = [t for t in _parse(whole, statement, dialect)
@@ -103,8 +105,7 @@ def _check(whole: str, statement: str, dialect: str, explain_allowed: bool) -> N
     tree = trees[0]
     if isinstance(tree, exp.Command) and str(tree.this).upper() == "EXPLAIN" and explain_allowed:
         explained = tree.expression.name if tree.expression is not None else ""
-        _check(whole, _strip_explain_options(whole, explained, dialect), dialect, explain_allowed=False)
-        return
+        return _check(whole, _strip_explain_options(whole, explained, dialect), dialect, explain_allowed=False)
     if not isinstance(tree, _classes(_READ_TOPS)):
         raise exceptions.SqlNotAllowed(whole, f"{_first_word(statement, dialect)} is not a reading statement")
     forbidden = _classes(_FORBIDDEN_NODES)
@@ -116,6 +117,7 @@ def _check(whole: str, statement: str, dialect: str, explain_allowed: bool) -> N
             if name and forbidden_function(name):
                 raise exceptions.SqlNotAllowed(
                     whole, f"it calls {name}(), which acts on the server, its files or other sessions")
+    return statement
 
 
 def _parse(whole: str, statement: str, dialect: str) -> list:
