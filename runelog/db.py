@@ -28,7 +28,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from urllib.parse import quote
 
 from sqlalchemy import URL, Connection, Engine, create_engine, event, inspect, make_url, text
 from sqlalchemy.exc import DatabaseError
@@ -412,7 +411,7 @@ def copy_sqlite(source: Path, target: Path) -> None:
     while writers in other processes go on (WAL readers do not block them).
     The target is a whole database file with no -wal beside it.
     """
-    src = sqlite3.connect(f"file:{quote(str(source))}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_SECONDS)
+    src = sqlite3.connect(sqlite_file.reader_uri(source), uri=True, timeout=BUSY_TIMEOUT_SECONDS)
     try:
         dest = sqlite3.connect(target)
         try:

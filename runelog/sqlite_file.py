@@ -107,6 +107,14 @@ def read_uri(path: Path, writable: bool, wal: bool) -> str:
     return uri
 
 
+def reader_uri(path: Path) -> str:
+    """A read-only URI for a runelog.db known to be a SQLite file, wherever it lies (see read_uri)."""
+    with open(path, "rb") as fh:
+        wal = fh.read(20)[18:20] == b"\x02\x02"
+    writable = os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+    return read_uri(path, writable, wal)
+
+
 def engine_uri(path: Path, state: FileState) -> str:
     """The SQLite URI runelog's engine opens `path` with: read-write, or read-only where nothing can be written.
 
@@ -148,6 +156,8 @@ def create(path: Path, build: Callable[[Path], None]) -> bool:
         with file_lock(lock_path(path)):
             if os.path.lexists(path):
                 return False
+            for stale in path.parent.glob(f".{path.name}.*.new*"):  # a builder that died holding the lock
+                stale.unlink(missing_ok=True)
             temp = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.new")
             try:
                 build(temp)

@@ -331,6 +331,15 @@ def test_runelog_db_that_is_a_folder_is_refused(tmp_path):
     refused_everywhere(tmp_path, tmp_path, exceptions.StoreUnreadable, "a folder, not a file", cli_says=False)
 
 
+def test_a_new_store_built_by_a_process_that_died_leaves_nothing_in_the_way(tmp_path):
+    folder = db_file(tmp_path).parent
+    folder.mkdir()
+    (folder / ".runelog.db.4242-deadbeef.new").write_bytes(b"half a store")  # its temp file, never linked
+    (folder / ".runelog.db.4242-deadbeef.new-wal").write_bytes(b"")
+    get_tracker(str(tmp_path)).close()
+    assert sorted(p.name for p in folder.iterdir()) == ["runelog.db", "runelog.db.lock"]
+
+
 def test_restoring_from_backups_is_advised_only_when_a_backup_is_there(tmp_path):
     path = db_file(tmp_path / "s")
     path.parent.mkdir(parents=True)
@@ -423,6 +432,7 @@ def test_a_store_on_a_read_only_filesystem_reads_and_refuses_writes_clearly(smal
     try:
         t = get_tracker(str(small_fs / "project"))
         assert [r["run_id"] for r in t.list_runs("exp")] == [run_id]  # reading works on read-only media
+        assert t.backup(small_fs.parent / "copy").runs == 1  # and so does copying it off
         with pytest.raises(exceptions.StoreNotWritable, match="read-only filesystem") as info:
             t.delete_run(run_id)
         assert ".runelog/backups" not in str(info.value)
