@@ -107,7 +107,7 @@ _checkpoint_lock = threading.Lock()
 
 
 def checkpoint(engine: Engine, mode: str = "TRUNCATE", wait: float = CHECKPOINT_WAIT_SECONDS) -> bool:
-    """Copy the WAL into the database file; True if all of it went in.
+    """Copy the WAL into the database file; False if it could not run or readers held part of it back.
 
     TRUNCATE also empties runelog.db-wal. Readers in other processes can hold
     a checkpoint back; it waits `wait` seconds for them, then copies what it can
@@ -321,7 +321,7 @@ def _check_runelog_schema(path: Path, state: sqlite_file.FileState) -> None:
     raise exceptions.StoreUnreadable(
         str(path), "it is a SQLite database with no tables, so no runelog schema",
         "If it was created by mistake, delete it and runelog will make a new store; otherwise "
-        + sqlite_file.restore_advice(path)[0].lower() + sqlite_file.restore_advice(path)[1:])
+        + sqlite_file.lower_first(sqlite_file.restore_advice(path)))
 
 
 def _build_store(temp: Path, store_path: Path) -> None:

@@ -72,7 +72,7 @@ def inspect(path: Path) -> FileState | None:
     wal = header[18:20] == b"\x02\x02"
     writable = os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
     try:
-        connection = sqlite3.connect(read_uri(path, writable, wal), uri=True)
+        connection = sqlite3.connect(read_uri(path, writable, wal), uri=True, timeout=60)
         try:
             tables = tuple(name for (name,) in connection.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"))
@@ -305,7 +305,12 @@ def _empty_advice(path: Path) -> str:
     if wal.exists() and wal.stat().st_size > 0:
         extra = f" {wal.name} beside it is not empty: keep it, it may hold the runs."
     return ("If it was created by mistake, delete it and runelog will make a new store; if runs should be in it, "
-            + restore_advice(path)[0].lower() + restore_advice(path)[1:] + extra)
+            + lower_first(restore_advice(path)) + extra)
+
+
+def lower_first(sentence: str) -> str:
+    """A sentence of advice, to follow a semicolon."""
+    return sentence[:1].lower() + sentence[1:]
 
 
 def _damaged_advice(path: Path) -> str:
