@@ -28,12 +28,13 @@ This is a face: it uses only the public API (`get_tracker`), like the CLI.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,8 +101,11 @@ class _Outcome:
 # ---------------------------------------------------------------- validation
 
 
-def load_config(path: str | Path) -> SweepConfig:
-    """Read and check a sweep file completely; SweepConfigError names the first problem's YAML path."""
+def load_config(path: str | Path, *, workdir: str | Path | None = None) -> SweepConfig:
+    """Read and check a sweep file completely; SweepConfigError names the first problem's YAML path.
+
+    A relative CSV path is looked for in `workdir` (default: the current folder), then beside the file.
+    """
     import yaml
 
     path = str(path)
@@ -118,7 +122,7 @@ def load_config(path: str | Path) -> SweepConfig:
     source = problem.string(dataset, "source", "dataset.source")
     csv_path = None
     if source.lower().endswith(".csv"):
-        csv_path = str(_find_csv(source, Path(path).resolve().parent, path))
+        csv_path = str(_find_csv(source, Path(path).resolve().parent, path, workdir))
         problem.string(dataset, "target_column", "dataset.target_column")
     else:
         _resolve(problem, "dataset.source", source, ("sklearn.datasets.",), prefix_name="load_")
@@ -234,12 +238,14 @@ def _looks_like_path(text: str) -> bool:
             or "/" in text or "\\" in text or os.sep in text)
 
 
-def _find_csv(source: str, config_dir: Path | None, config_path: str | None = None) -> Path:
+def _find_csv(source: str, config_dir: Path | None, config_path: str | None = None,
+              workdir: str | Path | None = None) -> Path:
     """A CSV dataset path: absolute as given; relative against the working folder first (as 0.2.0),
     then against the YAML file's folder. SweepFileNotFound names every place it looked."""
     given = Path(source).expanduser()
-    candidates = [given] if given.is_absolute() else [Path.cwd() / given]
-    if not given.is_absolute() and config_dir is not None and config_dir.resolve() != Path.cwd().resolve():
+    workdir = Path(workdir) if workdir is not None else Path.cwd()
+    candidates = [given] if given.is_absolute() else [workdir / given]
+    if not given.is_absolute() and config_dir is not None and config_dir.resolve() != workdir.resolve():
         candidates.append(config_dir / given)
     for candidate in candidates:
         if candidate.is_file():
@@ -339,6 +345,10 @@ def _run_one(tracker: RuneLog, config: SweepConfig, spec: RunSpec, data: Callabl
 # site) and then takes the parent's import path minus the current folder and the
 # config's folder, before it imports anything else; so a `yaml.py` or `sklearn.py`
 # lying next to the config is never run. Works the same on 3.10 (which has no -P).
+# It also runs in an empty folder of its own, with PYTHONSAFEPATH=1, so the processes
+# it starts in turn (joblib's loky workers run `python -m ...`) cannot import from
+# the user's folder either; and whatever an estimator writes to relative paths
+# lands there and is removed with it.
 _BOOTSTRAP = (
     "import sys\n"
     "sys.path[:] = [p for p in sys.path if p not in ('', '.')]\n"
@@ -350,7 +360,7 @@ _BOOTSTRAP = (
 
 
 def _worker_path(config: SweepConfig) -> list[str]:
-    """The parent's sys.path without the current folder or the config's folder."""
+    """The parent's sys.path without the current folder or the config's folder (resolved)."""
     def resolved(entry: str) -> Path | None:
         try:
             return Path(entry).resolve()
@@ -358,7 +368,8 @@ def _worker_path(config: SweepConfig) -> list[str]:
             return None
 
     banned = {Path.cwd().resolve(), Path(config.path).resolve().parent}
-    kept = [entry for entry in sys.path if entry and resolved(entry) not in banned]
+    # Absolute, because the worker runs in another folder.
+    kept = [os.path.abspath(entry) for entry in sys.path if entry and resolved(entry) not in banned | {None}]
     package_root = Path(__file__).resolve().parent.parent
     if package_root in banned:  # runelog runs from a checkout there: keep it reachable, after everything else
         kept.append(str(package_root))
@@ -366,14 +377,16 @@ def _worker_path(config: SweepConfig) -> list[str]:
 
 
 def _run_in_process(config: SweepConfig, spec: RunSpec, store: str | None,
-                    database_url: str | None) -> _Outcome:
+                    database_url: str | None, folder: str) -> _Outcome:
+    """One run in a worker process started in `folder` (empty); paths are resolved here first."""
+    store = store if store is not None else os.environ.get("RUNELOG_HOME", ".")
     command = [sys.executable, "-I", "-c", _BOOTSTRAP, json.dumps(_worker_path(config)),
-               str(Path(config.path).resolve()), spec.id]
-    if store is not None:
-        command += ["--store", str(Path(store).resolve())]
+               str(Path(config.path).resolve()), spec.id, "--store", str(Path(store).resolve()),
+               "--workdir", str(Path.cwd())]
     if database_url is not None:
         command += ["--database-url", database_url]
-    done = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    done = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL, cwd=folder,
+                          env={**os.environ, "PYTHONSAFEPATH": "1"})
     for line in reversed(done.stdout.splitlines()):
         if line.startswith(_RESULT_MARK):
             found = json.loads(line[len(_RESULT_MARK):])
@@ -393,8 +406,9 @@ def _worker_main(argv: list[str] | None = None) -> None:
     parser.add_argument("spec_id")
     parser.add_argument("--store")
     parser.add_argument("--database-url")
+    parser.add_argument("--workdir")
     args = parser.parse_args(argv)
-    config = load_config(args.config)
+    config = load_config(args.config, workdir=args.workdir)
     spec = next(s for s in config.runs if s.id == args.spec_id)
     tracker = get_tracker(args.store, database_url=args.database_url)
     try:
@@ -407,6 +421,21 @@ def _worker_main(argv: list[str] | None = None) -> None:
 
 
 # ---------------------------------------------------------------- the sweep
+
+
+@contextlib.contextmanager
+def _safe_path_for_children() -> Iterator[None]:
+    """While runs train in this process, Python processes they start (joblib's loky workers,
+    `python -m ...`) do not put the current folder on their import path (PYTHONSAFEPATH, 3.11+)."""
+    before = os.environ.get("PYTHONSAFEPATH")
+    os.environ["PYTHONSAFEPATH"] = "1"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("PYTHONSAFEPATH", None)
+        else:
+            os.environ["PYTHONSAFEPATH"] = before
 
 
 def _silent(message: str) -> None:
@@ -461,8 +490,9 @@ def run_sweep(config_path: str | Path, progress_handler: Callable[[str], Any] | 
 
         data = _once(load)
         try:
-            for spec in config.runs:
-                record(_run_one(tracker, config, spec, data, say))
+            with _safe_path_for_children():
+                for spec in config.runs:
+                    record(_run_one(tracker, config, spec, data, say))
         finally:
             if own:
                 tracker.close()
@@ -470,8 +500,12 @@ def run_sweep(config_path: str | Path, progress_handler: Callable[[str], Any] | 
         # Each parallel run is a fresh, isolated worker process: nothing (open connections,
         # the caller's __main__, the current folder's modules) is inherited, and a crash
         # stays in its run.
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = [pool.submit(_run_in_process, config, spec, store, database_url) for spec in config.runs]
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="runelog-sweep-") as folder, \
+                ThreadPoolExecutor(max_workers=jobs) as pool:
+            futures = [pool.submit(_run_in_process, config, spec, store, database_url, folder)
+                       for spec in config.runs]
             for future in as_completed(futures):
                 outcome = future.result()
                 say(f"run '{outcome.spec_id}' " + ("finished" if outcome.error is None else
