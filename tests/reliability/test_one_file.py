@@ -58,16 +58,18 @@ def runs_and_points(root: Path) -> tuple[list, int]:
         t.close()
 
 
-@pytest.mark.parametrize("ending", ["normal", "sys.exit", "exception"])
-def test_after_the_process_exits_runelog_db_alone_holds_every_run(tmp_path, ending):
-    root = tmp_path / "store"
-    proc = spawn(script(tmp_path, "logger.py", LOGGER), root, ending)
-    out, err = proc.communicate(timeout=60)
-    assert proc.returncode == {"normal": 0, "sys.exit": 3, "exception": 1}[ending], err
-    wal = root / ".runelog" / "runelog.db-wal"
-    assert not wal.exists() or wal.stat().st_size == 0
-    copy = copy_db_only(root, tmp_path / "copy")
-    assert runs_and_points(copy) == (list(range(RUNS)), RUNS * POINTS)
+def test_after_the_process_exits_runelog_db_alone_holds_every_run(tmp_path):
+    endings = {"normal": 0, "sys.exit": 3, "exception": 1}  # the exit status each ending gives
+    logger = script(tmp_path, "logger.py", LOGGER)
+    procs = {ending: spawn(logger, tmp_path / ending, ending) for ending in endings}  # side by side
+    for ending, proc in procs.items():
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == endings[ending], err
+        root = tmp_path / ending
+        wal = root / ".runelog" / "runelog.db-wal"
+        assert not wal.exists() or wal.stat().st_size == 0, ending
+        copy = copy_db_only(root, tmp_path / f"copy-{ending}")
+        assert runs_and_points(copy) == (list(range(RUNS)), RUNS * POINTS), ending
 
 
 def test_close_and_the_end_of_a_run_leave_everything_in_runelog_db(tmp_path):
