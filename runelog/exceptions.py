@@ -629,3 +629,7 @@ class MetricsNotStored(StoreError):
             self, f"{count} metric points of run '{run_id}' could not be written to the store ({cause}). {fate} "
                   "Fix what stops the store from being written (free disk space, end the program holding its "
                   "lock); tracker.flush() tries again at once.")
+
+
+class SweepOptionError(InvalidInput, ValueError):
+    """A bad argument to run_sweep itself (not in the YAML file): the message says which and what to pass."""

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .exceptions import SweepConfigError, SweepFileNotFound, SweepRunsFailed
+from .exceptions import SweepConfigError, SweepFileNotFound, SweepOptionError, SweepRunsFailed
 
 if TYPE_CHECKING:
     from .tracker import RuneLog
@@ -453,6 +453,10 @@ def run_sweep(config_path: str | Path, progress_handler: Callable[[str], Any] | 
     is called after each run. The runs go to `tracker`, or to the store at
     `store` / `database_url` (default: here, or $RUNELOG_HOME).
 
+    Workers (jobs > 1) start isolated, in an empty folder, and never import from
+    the current folder; while runs train in this process, PYTHONSAFEPATH=1 is set
+    so the processes they start (joblib's) do not either.
+
     A run that fails is recorded FAILED and the others still run. At the end,
     if any failed and `raise_on_failure` is true: with jobs=1 the first failed
     run's own exception is raised again (as 0.2.0 raised it), otherwise
@@ -461,9 +465,10 @@ def run_sweep(config_path: str | Path, progress_handler: Callable[[str], Any] | 
     say = progress_handler or _silent
     config = load_config(config_path)
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
-        raise ValueError(f"jobs must be a whole number of at least 1, not {jobs!r}")
+        raise SweepOptionError(f"jobs must be a whole number of at least 1, not {jobs!r}.")
     if tracker is not None and jobs > 1:
-        raise ValueError("pass store= or database_url= (not tracker=) with jobs > 1: each worker opens the store")
+        raise SweepOptionError("With jobs > 1 each worker process opens the store itself: pass store= or "
+                               "database_url= instead of tracker=.")
     result = SweepResult(config.experiment_name)
     outcomes: list[_Outcome] = []
     say(f"Running sweep for experiment: '{config.experiment_name}'")

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from runelog import get_tracker
 from runelog.cli import app
-from runelog.exceptions import SweepConfigError, SweepFileNotFound, SweepRunsFailed
+from runelog.exceptions import SweepConfigError, SweepFileNotFound, SweepOptionError, SweepRunsFailed
 from runelog.sweep import run_sweep
 
 REPO = Path(__file__).resolve().parent.parent
@@ -315,3 +315,12 @@ def test_cli_failing_run_exits_1_without_traceback(tmp_path):
     assert "Traceback" not in done.stdout + done.stderr
     assert "broken failed" in done.stdout and "InvalidParameterError" in done.stdout
     assert _statuses(tmp_path / "s") == {"good": "FINISHED", "tree": "FINISHED", "broken": "FAILED"}
+
+
+def test_bad_run_sweep_options_are_refused_before_any_run(tmp_path):
+    config = _write(tmp_path)
+    for options in ({"jobs": 0}, {"jobs": "2"}, {"jobs": True}, {"jobs": 2, "tracker": object()}):
+        with pytest.raises(SweepOptionError) as raised:
+            run_sweep(config, **options)
+        assert isinstance(raised.value, ValueError) and "jobs" in str(raised.value)
+    assert not (tmp_path / ".runelog").exists()
