@@ -135,7 +135,8 @@ def execute_postgres(url: str, statement: str, params: dict[str, Any] | None = N
     from sqlalchemy.exc import DBAPIError, StatementError
     from sqlalchemy.pool import NullPool
 
-    parsed = make_url(url)
+    # Always psycopg 3: its server-side prepare is what holds a statement to one command.
+    parsed = make_url(url).set(drivername="postgresql+psycopg")
     options = " ".join(filter(None, [
         parsed.query.get("options"),
         "-c default_transaction_read_only=on",
@@ -143,10 +144,12 @@ def execute_postgres(url: str, statement: str, params: dict[str, Any] | None = N
         f"-c lock_timeout={LOCK_TIMEOUT_SECONDS * 1000}",
         f"-c idle_in_transaction_session_timeout={STATEMENT_TIMEOUT_SECONDS * 1000}",
     ]))
-    connect_args: dict[str, Any] = {"options": options}
-    if parsed.get_driver_name() == "psycopg":
-        connect_args["prepare_threshold"] = 0  # prepared statements hold exactly one command
-    engine = create_engine(parsed, poolclass=NullPool, connect_args=connect_args)
+    connect_args = {"options": options, "prepare_threshold": 0}  # prepare every statement
+    try:
+        engine = create_engine(parsed, poolclass=NullPool, connect_args=connect_args)
+    except ImportError:
+        raise exceptions.QueryFailed(statement, "runelog sql on PostgreSQL needs the psycopg driver: "
+                                                "pip install 'runelog[postgres]'") from None
     try:
         with engine.connect() as conn:
             conn.execution_options(postgresql_readonly=True)  # BEGIN READ ONLY; closing rolls it back
