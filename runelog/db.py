@@ -302,7 +302,7 @@ def _open_sqlite(path: Path, read_only: bool) -> Engine:
         if state.revision != HEAD_REVISION:
             _upgrade_sqlite(engine, path)
         if state.writable and not state.wal and not read_only:
-            _set_wal(engine, path)  # a runelog store someone switched back to a rollback journal
+            _set_wal(engine, path, required=False)  # e.g. made by `alembic upgrade head`, or switched back
         return engine
     except BaseException:
         close_engine(engine, checkpoint_first=False)
@@ -336,11 +336,23 @@ def _build_store(temp: Path, store_path: Path) -> None:
         close_engine(engine, checkpoint_first=False, forget=True)
 
 
-def _set_wal(engine: Engine, path: Path) -> None:
+def _set_wal(engine: Engine, path: Path, required: bool = True) -> None:
+    """Switch to WAL (persistent in the file). Not `required` on an existing store: switching needs
+    the file to itself, and a store in rollback mode still works if another process has it open."""
     raw = engine.raw_connection()
     try:
-        with sqlite_file.guard(path, "switch the store to WAL mode"):
-            raw.driver_connection.execute("PRAGMA journal_mode=WAL")
+        connection = raw.driver_connection
+        if not required:
+            connection.execute("PRAGMA busy_timeout=1000")
+        try:
+            with sqlite_file.guard(path, "switch the store to WAL mode"):
+                connection.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError as exc:  # busy or locked: left for a later open
+            if required:
+                raise
+            log.debug("store left in its journal mode for now: %s", exc)
+        finally:
+            connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
     finally:
         raw.close()
 
