@@ -140,9 +140,13 @@ def test_item9_empty_results_say_so(tmp_path):
     assert invoke("--store", root, "experiments", "list").output.strip().startswith("No experiments found")
     models = invoke("--store", root, "registry", "list")
     assert models.exit_code == 0 and "No models found in the registry" in models.output
+    versions = invoke("--store", root, "registry", "get-versions", "nope")  # 0.2.0: a message, exit 0
+    assert versions.exit_code == 0 and "No versions found for model 'nope'" in versions.output
     tracker.get_or_create_experiment("nothing-yet")
     runs = invoke("--store", root, "runs", "list", "nothing-yet")
     assert runs.exit_code == 0 and "No runs found in experiment 'nothing-yet'" in runs.output
+    filtered = invoke("--store", root, "runs", "list", "nothing-yet", "--status", "failed")
+    assert filtered.exit_code == 0 and "No runs match these filters" in filtered.output
     got = invoke("--store", root, "experiments", "get", "nothing-yet")
     assert got.exit_code == 0 and "has no runs" in got.output and "nothing-yet" in got.output
     assert json.loads(invoke("--store", root, "runs", "list", "nothing-yet", "--json").output) == []
@@ -342,7 +346,7 @@ def test_item13_every_command_takes_the_store_options_and_help_shows_no_bool(tmp
 
 def test_item13_errors_point_to_commands_not_python_calls(store):
     root, ids = store
-    for args in (["registry", "get-versions", "nope"], ["registry", "tag", "nope", "1", "--add", "a=b"],
+    for args in (["registry", "tag", "nope", "1", "--add", "a=b"], ["registry", "alias", "nope", "champion", "1"],
                  ["runs", "download-artifact", ids[0], "missing.txt"], ["runs", "list", "no-such-experiment"],
                  ["lineage", "--model", "nope@3"]):
         result = invoke("--store", root, *args)

@@ -8,7 +8,6 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from ..exceptions import ModelNotFound
 from .common import console, fmt_time, parse_pairs, print_json, short, show, tracker
 
 app = typer.Typer(help="Register models and manage their versions and tags.", no_args_is_help=True)
@@ -74,10 +73,12 @@ def get_versions(name: str = typer.Argument(..., help="Model name."),
     """Every version of a model."""
     t = tracker()
     versions = t.get_model_versions(name, sort_by=sort_by, ascending=not desc)
-    if not versions:
-        raise ModelNotFound(name)
     if as_json:
         return print_json(versions)
+    if not versions:  # as 0.2.0: an empty answer, said plainly, not an error
+        console.print(f"No versions found for model '{name}'. See the registered models with "
+                      "`runelog registry list`.", style="yellow")
+        return
     table = Table("version", "aliases", "registered", "source run", "artifact", "sha256", "tags",
                   title=f"Versions of {name}")
     for v in versions:

@@ -123,8 +123,8 @@ def list_runs(
     if as_json:
         return print_json(rows)
     if not rows:
-        filtered = " match" if (tag or status) else ""
-        console.print(f"No runs found in experiment '{experiment}'{filtered}.", style="yellow")
+        which = " match these filters" if (tag or status) else " found"
+        console.print(f"No runs{which} in experiment '{experiment}'.", style="yellow")
         return
     show(runs_table(rows, title=f"Runs of {experiment}", wide=wide))
 
