@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from pathlib import Path
 from typing import Any
 
 from . import db, exceptions, sql_guard
@@ -94,8 +95,9 @@ def execute_sqlite(path, statement: str, params: dict[str, Any] | None = None) -
         denied.append(f"{_SQLITE_ACTIONS.get(action, f'action {action}')} {detail}".strip())
         return sqlite3.SQLITE_DENY
 
-    engine = create_engine(f"sqlite:///file:{path}?mode=ro&uri=true", poolclass=NullPool,
-                           connect_args={"timeout": db.BUSY_TIMEOUT_SECONDS})
+    uri = Path(path).resolve().as_uri() + "?mode=ro"  # as_uri() escapes '?', '#', '%' in the path
+    engine = create_engine("sqlite://", poolclass=NullPool, creator=lambda: sqlite3.connect(
+        uri, uri=True, timeout=db.BUSY_TIMEOUT_SECONDS, check_same_thread=False))
     try:
         with engine.connect() as conn:
             raw = conn.connection.dbapi_connection
