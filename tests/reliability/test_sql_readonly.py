@@ -537,3 +537,18 @@ def test_reads_still_work_on_postgres(pg_store, kind):
     assert server.snapshot() == before
     out = cli("--database-url", url, "sql", "SELECT count(*) AS n FROM runs", "--json")
     assert out.exit_code == 0 and '"n": 2' in out.output
+
+
+def test_sqlite_store_path_with_uri_characters_stays_read_only(tmp_path):
+    """'?', '&', '#' and '%' in the store's path are part of the file name, never URI parameters."""
+    root = tmp_path / "odd ?mode=rwc&cache=shared#%41"
+    tracker = get_tracker(str(root))
+    with tracker.start_run(log_code=False):
+        tracker.log_metric("accuracy", 0.5)
+    location = tracker.location
+    tracker.close()
+    assert run_readonly(location, "SELECT count(*) FROM metrics")[1] == [(1,)]
+    before = snapshot_sqlite(tmp_path, location)
+    with pytest.raises(exceptions.QueryFailed):
+        execute_sqlite(location.sqlite_path, "DELETE FROM metrics")
+    assert snapshot_sqlite(tmp_path, location) == before
