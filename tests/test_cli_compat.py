@@ -577,3 +577,15 @@ def test_item17_every_readme_command_line_names_real_commands_and_options():
                     assert option in known | {"-h", "--help"}, (line, option, sorted(known))
         checked += 1
     assert checked > 25
+
+
+def test_issue12_item15_a_dry_run_import_creates_no_store(tmp_path):
+    no_store_above(tmp_path)
+    old = tmp_path / "old-project"
+    (old / ".mlruns" / "0").mkdir(parents=True)
+    (old / ".mlruns" / "0" / "meta.json").write_text(json.dumps({"experiment_id": "0", "name": "default"}))
+    dry = invoke("import-legacy", old, "--dry-run")
+    assert "Dry run: nothing was changed" in dry.output, dry.output
+    assert not (tmp_path / ".runelog").exists()
+    done = invoke("import-legacy", old)  # the real import starts a store here
+    assert done.exit_code == dry.exit_code and (tmp_path / ".runelog" / "runelog.db").is_file()

@@ -74,10 +74,16 @@ def describe_store() -> str:
     return f"store: {shown} ({how})"
 
 
+def store_exists() -> bool:
+    """Whether the selected store is there (a server database always counts as there)."""
+    where = location()
+    return where.sqlite_path is None or where.sqlite_path.is_file()
+
+
 def require_store() -> db.StoreLocation:
     """The selected store's location, or StoreNotFound: reading commands never create a store."""
     where = location()
-    if where.sqlite_path is not None and not where.sqlite_path.is_file():
+    if not store_exists():
         if state.explicit_store is None and state.store is None:
             raise exceptions.NoStoreFound(str(Path.cwd()))
         raise exceptions.StoreNotFound(str(Path(state.store or ".").resolve()))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import typer
 from rich.table import Table
 
 from ..progress import bar
-from .common import console, print_json, tracker
+from .common import console, print_json, store_exists, tracker
 
 KINDS = ("experiment", "run", "model version")
 
@@ -36,9 +37,17 @@ def import_legacy(
     as_json: bool = typer.Option(False, "--json", help="Print the report (every item) as JSON."),
 ) -> None:
     """Import a runelog 0.2.0 store into this one; the source is only read. Exit 1 if anything failed."""
-    t = tracker(create=True)
-    with _progress_bar("importing" if not dry_run else "checking") as progress:
-        report = t.import_legacy(root, dry_run=dry_run, progress=progress)
+    with contextlib.ExitStack() as stack:
+        if dry_run and not store_exists():
+            # No store here yet: compare with an empty one made aside, so a dry run creates nothing.
+            from .. import get_tracker
+
+            t = get_tracker(stack.enter_context(tempfile.TemporaryDirectory(prefix="runelog-dry-run-")))
+            stack.callback(t.close)
+        else:
+            t = tracker(create=True)
+        with _progress_bar("importing" if not dry_run else "checking") as progress:
+            report = t.import_legacy(root, dry_run=dry_run, progress=progress)
     if as_json:
         print_json(report.as_dict())
     else:
