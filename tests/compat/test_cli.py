@@ -17,6 +17,7 @@ import re
 
 import pandas as pd
 import pytest
+import yaml
 
 from .target import AGAINST_020, MockModel, SCRIPT, fixed_020_bug, runelog_cli
 
@@ -394,6 +395,27 @@ class TestTopLevel:
         result = runelog_cli("sweep", "--help")
         assert result.exit_code == 0, result.output
         assert "--config" in result.stdout and "-c" in result.stdout
+
+    def test_sweep_command(self, tracker, tmp_path):
+        """`runelog sweep --config FILE` and `-c FILE` run the sweep; a failing one exits 1."""
+        config = {"experiment_name": "cli-sweep", "dataset": {"source": "sklearn.datasets.load_iris"},
+                  "validation": {"strategy": "train_test_split", "params": {"test_size": 0.3, "random_state": 0}},
+                  "evaluation": {"metrics": ["accuracy_score"]},
+                  "runs": [{"id": "tree", "model_class": "sklearn.tree.DecisionTreeClassifier",
+                            "model_params": {"max_depth": 2, "random_state": 0}}]}
+        (tmp_path / "conf.yaml").write_text(yaml.dump(config))
+        for option in ("--config", "-c"):
+            result = runelog_cli("sweep", option, "conf.yaml")
+            assert result.exit_code == 0, result.output
+        results = tracker.load_results("cli-sweep")
+        assert len(results) == 2 and (results["accuracy_score"] > 0.5).all()
+
+        config["validation"] = {"strategy": "invalid_strategy"}
+        (tmp_path / "bad.yaml").write_text(yaml.dump(config))
+        result = runelog_cli("sweep", "-c", "bad.yaml")
+        assert result.exit_code == 1
+        assert "Unknown validation strategy" in result.output, result.output
+        no_traceback(result)
 
     def test_the_installed_console_script(self, tracker, tmp_path):
         """The real `runelog` executable of this environment, as a separate process."""
