@@ -187,7 +187,7 @@ def snapshot_sqlite(tmp_path: Path, location: db.StoreLocation) -> dict:
             files[str(path.relative_to(tmp_path))] = hashlib.sha256(path.read_bytes()).hexdigest()
         else:
             files[str(path.relative_to(tmp_path))] = "dir" if path.is_dir() else "shm"
-    conn = sqlite3.connect(f"file:{location.sqlite_path}?mode=ro", uri=True)
+    conn = sqlite3.connect(location.sqlite_path.as_uri() + "?mode=ro", uri=True)
     try:
         tables = {}
         for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"):
