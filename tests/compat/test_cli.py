@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from .target import AGAINST_020, MockModel, SCRIPT, fixed_020_bug, runelog_cli
+from .target import MockModel, SCRIPT, fixed_020_bug, runelog_cli
 
 
 def said(pattern: str, text: str) -> bool:
