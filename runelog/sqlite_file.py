@@ -230,7 +230,7 @@ def from_os_error(exc: OSError, path: Path | str, action: str, new: bool = False
     path = Path(path)
     if exc.errno == errno.EROFS:
         return exceptions.StoreNotWritable(str(path), f"could not {action}: the filesystem is read-only")
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+    if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
         return exceptions.StoreDiskFull(str(path), f"could not {action}: {exc.strerror}", new=new)
     if exc.errno in (errno.EACCES, errno.EPERM):
         return exceptions.InsufficientPermissions(str(exc.filename or path), action)
@@ -270,7 +270,7 @@ def _read_only_reason(path: Path, detail: str) -> str:
     if not os.access(folder, os.W_OK):
         try:
             read_only_fs = bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
-        except OSError:
+        except (OSError, AttributeError):  # AttributeError: no statvfs (Windows)
             read_only_fs = False
         return "it is on a read-only filesystem" if read_only_fs else f"its folder {folder} is read-only"
     if path.exists() and not os.access(path, os.W_OK):
