@@ -27,8 +27,8 @@ def list_experiments(sort_by: Optional[str] = SortBy, desc: bool = Desc, as_json
     if as_json:
         return print_json(summaries)
     if not summaries:
-        console.print("No experiments found. A run creates its experiment: "
-                      "tracker.start_run(experiment_name=...).", style="yellow")
+        console.print("No experiments found; a run creates its experiment when it starts "
+                      "(`runelog examples minimal` logs one).", style="yellow")
         return
     table = Table("id", "name", "runs", "last run", "created", title="Experiments")
     for s in summaries:
