@@ -363,6 +363,14 @@ def test_item13_no_traceback_for_usage_and_system_errors(store, tmp_path):
     assert usage.returncode == 2 and "Missing argument" in usage.stderr
     missing_folder = invoke("--store", root, "experiments", "export", "exp", "-o", tmp_path / "no" / "such" / "x.csv")
     assert missing_folder.exit_code == 1 and missing_folder.output.startswith("error:"), missing_folder.output
+    for url in ("nonsense://x", "postgresql+nosuchdriver://u@h/db"):  # before or after the command's name
+        assert invoke("--database-url", url, "db", "current").exit_code == 2
+        bad_url = invoke("runs", "list", "exp", "--database-url", url)
+        assert bad_url.exit_code == 2 and "--database-url" in bad_url.output
+    missing_file = tmp_path / "nowhere" / "runelog.db"
+    gone = invoke("runs", "list", "exp", "--database-url", f"sqlite:///{missing_file}")
+    assert gone.exit_code == 1 and str(missing_file) in " ".join(gone.output.split()).replace(" ", "")
+    assert not missing_file.parent.exists()
 
 
 # ------------------------------------------------------------ item 14: key=value means the same everywhere

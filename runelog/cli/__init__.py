@@ -17,7 +17,7 @@ from rich.markup import escape
 from .. import exceptions
 from . import examples, experiments, query, registry, runs, schema, store, sweeps, ui
 from . import legacy
-from .common import console, errors, state
+from .common import check_database_url, console, errors, state
 
 # Options every command accepts after its name too (`runelog ui --store PATH`), as 0.2.0's README shows.
 SHARED_OPTIONS = ("--store", "--database-url")
@@ -58,7 +58,10 @@ class _Group(typer.core.TyperGroup):
 def _set_shared(ctx: Any, param: Any, value: Any) -> None:
     # Runs after the top-level callback, so a value given after the command name wins.
     if value is not None:
-        setattr(state, "store" if param.name == "store" else "database_url", value)
+        if param.name == "store":
+            state.store = value
+        else:
+            state.database_url = check_database_url(value)
 
 
 def _finish(command: Any, shared: list, top: bool = False) -> None:
@@ -114,6 +117,7 @@ def main_callback(
                                         help="Folder holding .runelog/ (default: the nearest one in this "
                                              "folder or above it, as git finds .git)."),
     database_url: Optional[str] = typer.Option(None, "--database-url", envvar="RUNELOG_DATABASE_URL",
+                                               callback=check_database_url,
                                                help="SQLAlchemy URL of the metadata database."),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors."),
     version: bool = typer.Option(False, "--version", "-v", callback=_version, is_eager=True,

@@ -84,10 +84,31 @@ def require_store() -> db.StoreLocation:
     """The selected store's location, or StoreNotFound: reading commands never create a store."""
     where = location()
     if not store_exists():
+        if state.database_url:  # a sqlite:/// URL to a file that is not there
+            raise exceptions.StoreNotFound(str(where.sqlite_path))
         if state.explicit_store is None and state.store is None:
             raise exceptions.NoStoreFound(str(Path.cwd()))
         raise exceptions.StoreNotFound(str(Path(state.store or ".").resolve()))
     return where
+
+
+def check_database_url(url: Optional[str]) -> Optional[str]:
+    """A --database-url that names no database runelog can reach is a usage error (exit 2), not a traceback."""
+    if url is None:
+        return None
+    import typer
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        make_url(url).get_dialect().import_dbapi()
+    except (ArgumentError, ValueError) as exc:
+        raise typer.BadParameter(f"'{url}' is not a database URL runelog can use ({exc}); write it like "
+                                 "postgresql+psycopg://user@host/dbname or sqlite:////path/to/runelog.db") from None
+    except ImportError as exc:
+        raise typer.BadParameter(f"the database driver for '{url}' is not installed ({exc}); for PostgreSQL: "
+                                 'pip install "runelog[postgres]"') from None
+    return url
 
 
 def tracker(create: bool = False):
