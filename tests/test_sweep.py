@@ -88,6 +88,7 @@ def test_jobs_workers_never_import_modules_planted_next_to_the_config(tmp_path):
     assert _statuses(tmp_path / "s") == {"good": "FINISHED", "tree": "FINISHED"}
 
 
+@pytest.mark.slow  # two more worker processes; the console-script attack above runs in `make test`
 def test_jobs_workers_drop_the_current_folder_even_when_the_caller_has_it_on_its_path(tmp_path, monkeypatch):
     """A Python caller whose own import path starts with the config's folder (as `python -c` has '')."""
     import joblib, json, sklearn, yaml  # noqa: E401, F401  (this process has the real ones already)
