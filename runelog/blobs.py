@@ -9,9 +9,9 @@ Writes go to a private scratch folder under `tmp/` first and are renamed into
 a whole blob or none. Reads re-hash while copying out and refuse bytes that do
 not match.
 
-Garbage collection and writers are kept apart in two ways. A scratch folder is
-locked (flock) by the process using it, so `collect` never removes bytes in
-flight, whatever the grace period. And a `Batch` renames its blobs into place
+Garbage collection and writers are kept apart in two ways. Each process
+stages bytes in a scratch folder of its own, locked (flock) while the process
+lives, so `collect` never removes bytes in flight, whatever the grace period. And a `Batch` renames its blobs into place
 only in `place()`, which the caller runs inside the transaction that commits
 the rows naming them, while holding the lock `collect`'s `guard` takes before
 it unlinks: a blob is either collected before a writer places it (and then
@@ -28,11 +28,13 @@ import re
 import shutil
 import stat
 import tempfile
+import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, ContextManager
+from typing import Any, BinaryIO, ContextManager
 
 from .exceptions import BlobCorrupted, BlobMissing, InvalidArtifactName
 
@@ -98,15 +100,23 @@ class Batch:
     that commits the rows and holding the store's blob lock, `place()`.
     """
 
-    def __init__(self, store: BlobStore, folder: Path):
+    def __init__(self, store: BlobStore):
         self.store = store
-        self.folder = folder
         self.pending: list[Pending] = []
-        self._count = 0
+        self.files: list[Path] = []  # every scratch file made for this batch, removed at its end
 
     def _scratch_path(self, stem: str = "blob") -> Path:
-        self._count += 1
-        return self.folder / f"{stem}-{self._count}.part"
+        # The process's scratch folder, made on first need (re-logging known bytes needs none).
+        fd, name = tempfile.mkstemp(dir=self.store._scratch(), prefix=f"{stem}-", suffix=".part")
+        os.close(fd)
+        self.files.append(Path(name))
+        return Path(name)
+
+    def discard(self) -> None:
+        """Remove what was staged and not placed."""
+        for path in self.files:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
 
     def add(self, source: str | os.PathLike, progress: Callable[[int], None] | None = None) -> Pending:
         """Hash and copy a file into the scratch folder. A file the store took in before,
@@ -175,6 +185,9 @@ class BlobStore:
         self.tmp_dir = Path(tmp_dir)
         # Files this store has already taken in, by identity: (device, inode, size, mtime).
         self._seen: dict[tuple[int, int, int, int], str] = {}
+        self._scratch_guard = threading.Lock()
+        self._scratch_state: tuple[Path | None, int, int] = (None, -1, 0)  # (folder, locked fd, pid)
+        self._release: Callable[[], Any] = lambda: None
 
     def path(self, digest: str) -> Path:
         check_digest(digest)
@@ -187,9 +200,12 @@ class BlobStore:
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[Batch]:
-        """A `Batch` in a locked scratch folder; whatever was not placed is removed at the end."""
-        with self._scratch() as folder:
-            yield Batch(self, folder)
+        """A `Batch` in this process's locked scratch folder; what was not placed is removed at the end."""
+        batch = Batch(self)
+        try:
+            yield batch
+        finally:
+            batch.discard()
 
     def put(self, source: str | os.PathLike,
             progress: Callable[[int], None] | None = None) -> tuple[str, int]:
@@ -215,32 +231,44 @@ class BlobStore:
         self._move_into_place(Path(tmp_path), digest)
         return digest, size
 
-    @contextlib.contextmanager
-    def _scratch(self) -> Iterator[Path]:
-        """A private folder under tmp/, flock-ed while in use so that `collect` never takes it."""
-        self.tmp_dir.mkdir(parents=True, exist_ok=True)
-        while True:
-            folder = Path(tempfile.mkdtemp(dir=self.tmp_dir, prefix=SCRATCH_PREFIX))
-            try:
-                fd = os.open(folder, os.O_RDONLY)
-            except FileNotFoundError:  # taken by `collect` before we could lock it
-                continue
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            # `collect` may have taken the folder between mkdtemp and flock: then make another.
-            try:
-                ours = os.stat(folder).st_ino == os.fstat(fd).st_ino
-            except FileNotFoundError:
-                ours = False
-            if ours:
-                break
-            os.close(fd)
-        try:
-            yield folder
-        finally:
-            try:
-                shutil.rmtree(folder, ignore_errors=True)
-            finally:
-                os.close(fd)  # releases the lock, after the folder is gone
+    def _scratch(self) -> Path:
+        """This process's scratch folder under tmp/, made once and flock-ed while the process lives,
+        so `collect` never takes bytes in flight; once the process is gone it is collectable."""
+        with self._scratch_guard:
+            folder, fd, pid = self._scratch_state
+            if folder is not None and pid == os.getpid():
+                try:
+                    if os.stat(folder).st_ino == os.fstat(fd).st_ino:
+                        return folder
+                except FileNotFoundError:
+                    pass  # removed by hand: make another
+            if folder is not None and pid == os.getpid():
+                self._release()
+            self.tmp_dir.mkdir(parents=True, exist_ok=True)
+            while True:
+                folder = Path(tempfile.mkdtemp(dir=self.tmp_dir, prefix=SCRATCH_PREFIX))
+                try:
+                    fd = os.open(folder, os.O_RDONLY)
+                except FileNotFoundError:  # taken by `collect` before we could lock it
+                    continue
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                # `collect` may have taken the folder between mkdtemp and flock: then make another.
+                try:
+                    if os.stat(folder).st_ino == os.fstat(fd).st_ino:
+                        break
+                except FileNotFoundError:
+                    pass
+                os.close(fd)
+            self._scratch_state = (folder, fd, os.getpid())
+            # Removed when this store is closed, garbage-collected or the interpreter exits.
+            self._release = weakref.finalize(self, _release_scratch, folder, fd, os.getpid())
+            return folder
+
+    def close(self) -> None:
+        """Remove this process's scratch folder (gc would, once the process is gone)."""
+        with self._scratch_guard:
+            self._release()
+            self._scratch_state = (None, -1, 0)
 
     def _refresh(self, digest: str) -> bool:
         """True if the blob is there, with a fresh mtime so the grace period counts from now."""
@@ -386,6 +414,13 @@ class BlobStore:
         except FileNotFoundError:
             return None
         return info.st_size
+
+
+def _release_scratch(folder: Path, fd: int, pid: int) -> None:
+    if os.getpid() == pid:  # a forked child leaves its parent's folder alone
+        shutil.rmtree(folder, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            os.close(fd)  # releases the lock, after the folder is gone
 
 
 @contextlib.contextmanager

@@ -228,14 +228,30 @@ def check_no_clash(session: Session | Connection, run_id: str, names: list[str])
         return
     folders = sorted({folder for name in names for folder in _folders(name)})
     if folders:
-        taken = session.execute(select(Artifact.name).where(
-            Artifact.run_id == run_id, Artifact.name.in_(folders)).limit(1)).scalar()
+        taken = session.execute(_NAMED, {"run": run_id, "names": folders}).scalars().first()
         if taken is not None:
             raise _clash(next(n for n in names if taken in _folders(n)), taken, run_id)
     for name in names:
-        below = artifacts_under(session, run_id, name, limit=1)
+        below = artifacts_under(session, run_id, name)
         if below:
             raise _clash(below[0], name, run_id)
+
+
+_ARTIFACTS = Artifact.__table__
+# Built once: building a statement costs more than running it, and these run for every artifact logged.
+_NAMED = (select(_ARTIFACTS.c.name)
+          .where(_ARTIFACTS.c.run_id == bindparam("run"), _ARTIFACTS.c.name.in_(bindparam("names", expanding=True)))
+          .order_by(_ARTIFACTS.c.name))
+# SQLite compares with BINARY (bytes): the names inside 'x/' are those from 'x/' up to 'x0' ('/' + 1), on the index.
+_UNDER_BY_RANGE = (select(_ARTIFACTS.c.name)
+                   .where(_ARTIFACTS.c.run_id == bindparam("run"), _ARTIFACTS.c.name >= bindparam("low"),
+                          _ARTIFACTS.c.name < bindparam("high"))
+                   .order_by(_ARTIFACTS.c.name))
+# A server collation need not sort by bytes: LIKE with its wildcards escaped is exact there.
+_UNDER_BY_LIKE = (select(_ARTIFACTS.c.name)
+                  .where(_ARTIFACTS.c.run_id == bindparam("run"),
+                         _ARTIFACTS.c.name.like(bindparam("pattern"), escape="\\"))
+                  .order_by(_ARTIFACTS.c.name))
 
 
 def _clash(name: str, file_name: str, run_id: str) -> exceptions.InvalidArtifactName:
@@ -244,20 +260,16 @@ def _clash(name: str, file_name: str, run_id: str) -> exceptions.InvalidArtifact
               f"'{name}', which cannot both be downloaded; rename one of them (log_artifact(..., name=...))")
 
 
-def artifacts_under(session: Session | Connection, run_id: str, folder: str,
-                    limit: int | None = None) -> list[str]:
+def artifacts_under(session: Session | Connection, run_id: str, folder: str) -> list[str]:
     """Names of a run's artifacts inside `folder` (a name prefix ending at a '/'), sorted."""
     prefix = folder + "/"
     bind = session.get_bind() if isinstance(session, Session) else session
     if bind.dialect.name == "sqlite":
-        # Byte order (SQLite's BINARY collation): the names from 'x/' up to 'x0' ('/' + 1), on the index.
-        inside = (Artifact.name >= prefix) & (Artifact.name < folder + "0")
-    else:  # a server collation need not sort by bytes; LIKE with its wildcards escaped is exact
-        inside = Artifact.name.startswith(prefix, autoescape=True)
-    query = select(Artifact.name).where(Artifact.run_id == run_id, inside).order_by(Artifact.name)
-    if limit is not None:
-        query = query.limit(limit)
-    return [n for n in session.execute(query).scalars() if n.startswith(prefix)]
+        found = session.execute(_UNDER_BY_RANGE, {"run": run_id, "low": prefix, "high": folder + "0"})
+    else:
+        pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        found = session.execute(_UNDER_BY_LIKE, {"run": run_id, "pattern": pattern})
+    return [n for n in found.scalars() if n.startswith(prefix)]
 
 
 def delete_run(session: Session, run_id: str) -> None:
