@@ -141,8 +141,8 @@ class InvalidRunId(RunNotFound, InvalidInput):
     def __init__(self, run_id: str):
         self.run_id = run_id
         RunelogException.__init__(self,
-            f"Invalid run ID format: '{run_id}'. "
-            "Run ids are hexadecimal; give the full id or a prefix of at least 6 characters."
+            f"Run '{run_id}' not found: that is not a run id (run ids are hexadecimal). "
+            "Give the full id or a unique prefix of at least 6 characters."
         )
 
 

@@ -55,7 +55,6 @@ ACTIVE_RUN_CALLS = {
     "absolute artifact name": (lambda t, p: t.log_artifact(str(p / "data.csv"), name="/etc/x"), exceptions.InvalidArtifactName),
     "artifact name with NUL": (lambda t, p: t.log_artifact(str(p / "data.csv"), name="a\x00b"), exceptions.InvalidArtifactName),
     "missing artifact file": (lambda t, p: t.log_artifact(str(p / "nope.bin")), exceptions.ArtifactNotFound),
-    "missing .dvc file": (lambda t, p: t.log_dvc_input(str(p / "data.csv"), "d"), exceptions.DvcFileError),
     "malformed .dvc file": (lambda t, p: t.log_dvc_input(str(p / "bad.csv"), "d"), exceptions.DvcFileError),
     "input from unknown run": (lambda t, p: t.log_input_run("x", "f" * 32), exceptions.RunNotFound),
     "start_run inside a run": (lambda t, p: t.start_run().__enter__(), exceptions.RunAlreadyActive),
