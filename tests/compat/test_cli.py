@@ -364,6 +364,25 @@ class TestRegistryCommands:
         assert tracker.list_registered_models() == []
 
 
+class TestAFolderWithoutAStoreYet:
+    """0.2.0's commands worked in any folder: a new project simply had nothing in it yet."""
+
+    def test_experiments_list(self, tmp_path):
+        result = runelog_cli("experiments", "list")
+        assert result.exit_code == 0, result.output
+        assert said(r"no experiments", result.output), result.output
+
+    def test_registry_list(self, tmp_path):
+        result = runelog_cli("registry", "list")
+        assert result.exit_code == 0, result.output
+        assert said(r"no (registered )?models", result.output), result.output
+
+    def test_runs_get(self, tmp_path):
+        result = runelog_cli("runs", "get", "0123abcd")
+        assert said(r"0123abcd.*not found", result.output), result.output
+        no_traceback(result)
+
+
 class TestExamplesCommands:
     """0.2.0's test mocked subprocess.run to see which script each command ran; here each
     of 0.2.0's example commands must exist (the scripts themselves run in test_examples.py)."""
