@@ -5,6 +5,7 @@ they recorded read back through the public API. (examples/sweep/ has its own tes
 from __future__ import annotations
 
 import ast
+import hashlib
 import os
 import re
 import shutil
@@ -31,10 +32,19 @@ def run_example(relative: str, project: Path) -> str:
     return done.stdout
 
 
+# SHA-256 of each file at tag v0.2.0 of gonz4lex/runelog: the copies are unmodified.
+SHA256_0_2_0 = {
+    "feature_store/make_features.py": "60989f1eebe3a4c53c882af1bde59198e23539ab4cefdd19d4ff40f44461e54d",
+    "feature_store/train_with_fs.py": "886474ba979d0c8c72395bf7a8b39d323efc56f807c866c13ddf07f315fcae14",
+    "minimal_tracking.py": "c85ed4973b91c983115fc697b627f850dcc1b3dc05b20d38b4d6fb60cda2736c",
+    "train_model.py": "dbfb1244b712cc9d08629eb4e6f040eb4c3caff1883c8af14247122f91056ffb",
+}
+
+
 def test_the_copies_are_0_2_0s_files():
-    names = sorted(str(p.relative_to(EXAMPLES)) for p in EXAMPLES.rglob("*.py") if "sweep" not in p.parts)
-    assert names == ["feature_store/make_features.py", "feature_store/train_with_fs.py",
-                     "minimal_tracking.py", "train_model.py"]
+    found = {p.relative_to(EXAMPLES).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+             for p in EXAMPLES.rglob("*.py") if "sweep" not in p.parts}
+    assert found == SHA256_0_2_0
 
 
 @pytest.fixture
