@@ -286,9 +286,16 @@ def test_item12_bad_status_and_sort_key_exit_2_with_the_choices(store):
     assert invoke("--store", root, "runs", "list", "exp", "--sort-by", "val/loss").exit_code == 0
 
 
-def test_item12_api_refuses_unknown_sort_keys(store):
-    root, ids = store
-    tracker = get_tracker(str(root))
+def test_item12_api_refuses_unknown_sort_keys(tracker):
+    """On both backends (conftest's `tracker`): list_runs and find_runs refuse what they cannot sort by."""
+    ids = []
+    for i, acc in enumerate((0.2, 0.9, 0.5)):
+        with tracker.start_run(experiment_name="exp", log_code=False) as run_id:
+            tracker.log_param("lr", i / 10)
+            tracker.log_metric("acc", acc)
+            tracker.set_tag("candidate", i == 1)
+        ids.append(run_id)
+    tracker.get_or_create_experiment("empty")
     with pytest.raises(exceptions.InvalidSortKey) as raised:
         tracker.list_runs("exp", sort_by="nope")
     assert isinstance(raised.value, ValueError) and isinstance(raised.value, exceptions.RunelogException)
@@ -297,7 +304,9 @@ def test_item12_api_refuses_unknown_sort_keys(store):
         tracker.find_runs("exp", order_by="nope")
     # A key that only runs hidden by the filter have is still a valid key.
     assert tracker.list_runs("exp", sort_by="acc", tags={"candidate": "nobody"}) == []
-    assert [r["run_id"] for r in tracker.list_runs("exp", sort_by="acc", descending=True)] == [ids[1], ids[2], ids[0]]
+    rows = tracker.list_runs("exp", sort_by="acc", descending=True)
+    assert [r["run_id"] for r in rows] == [ids[1], ids[2], ids[0]]
+    assert [r["tags"] for r in rows] == [{"candidate": True}, {"candidate": False}, {"candidate": False}]
     assert tracker.list_runs("empty", sort_by="anything") == []  # nothing to sort
 
 
@@ -594,3 +603,17 @@ def test_issue12_item15_a_dry_run_import_creates_no_store(tmp_path):
     assert not (tmp_path / ".runelog").exists()
     done = invoke("import-legacy", old)  # the real import starts a store here
     assert done.exit_code == dry.exit_code and (tmp_path / ".runelog" / "runelog.db").is_file()
+
+
+def test_item13_store_options_after_the_command_on_postgresql(pg_database, tmp_path):
+    tracker = get_tracker(database_url=pg_database, artifact_root=str(tmp_path / "blobs"))
+    with tracker.start_run(experiment_name="exp", log_code=False) as run_id:
+        tracker.set_tag("candidate", True)
+        tracker.log_metric("acc", 0.5)
+    tracker.close()
+    listed = invoke("runs", "list", "exp", "--tag", "candidate=true", "--database-url", pg_database, "--json")
+    assert listed.exit_code == 0, listed.output
+    assert [(r["run_id"], r["tags"]) for r in json.loads(listed.output)] == [(run_id, {"candidate": True})]
+    current = invoke("db", "current", "--database-url", pg_database)
+    assert current.exit_code == 0 and "up to date" in current.output and "from --database-url" in current.output
+    assert not (tmp_path / ".runelog").exists()  # nothing local was made for a server store
