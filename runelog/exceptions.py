@@ -208,7 +208,9 @@ class CorruptedMetadata(StoreError):
         super().__init__(f"Corrupted or unreadable metadata file: {file_path}")
 
 
-class InsufficientPermissions(StoreError):
+class InsufficientPermissions(StoreError, PermissionError):
+    """Also a PermissionError, which 0.2.0 raised where the filesystem said no."""
+
     def __init__(self, path: str, operation: str):
         self.path = path
         self.operation = operation
@@ -217,7 +219,9 @@ class InsufficientPermissions(StoreError):
         )
 
 
-class StorageError(StoreError):
+class StorageError(StoreError, OSError):
+    """A filesystem operation failed; also an OSError, as 0.2.0's file operations raised."""
+
     def __init__(self, operation: str, path: str, original_error: Exception | None = None):
         self.operation = operation
         self.path = path
@@ -633,3 +637,7 @@ class MetricsNotStored(StoreError):
 
 class SweepOptionError(InvalidInput, ValueError):
     """A bad argument to run_sweep itself (not in the YAML file): the message says which and what to pass."""
+
+
+class StorePathNotAFolder(StoreUnreadable, NotADirectoryError):
+    """Part of the store's path is a file (get_tracker("notes.txt")); 0.2.0 raised NotADirectoryError."""

@@ -227,6 +227,8 @@ def translate(exc: BaseException, path: Path | str, new: bool = False) -> except
 
 def from_os_error(exc: OSError, path: Path | str, action: str, new: bool = False) -> exceptions.RunelogException:
     """The RunelogException for an OSError met while opening or making the store at `path`."""
+    if isinstance(exc, exceptions.RunelogException):  # already ours (StorageError and kin are OSErrors too)
+        return exc
     path = Path(path)
     if exc.errno == errno.EROFS:
         return exceptions.StoreNotWritable(str(path), f"could not {action}: the filesystem is read-only")
@@ -237,8 +239,8 @@ def from_os_error(exc: OSError, path: Path | str, action: str, new: bool = False
     if exc.errno == errno.EISDIR:
         return exceptions.StoreUnreadable(str(path), "it is a folder, not a file")
     if exc.errno == errno.ENOTDIR:
-        return exceptions.StoreUnreadable(str(path), f"a part of its path is a file, not a folder ({exc.filename})",
-                                          "Point runelog at another folder.")
+        return exceptions.StorePathNotAFolder(str(path), f"a part of its path is a file, not a folder ({exc.filename})",
+                                              "Point runelog at another folder.")
     return exceptions.StorageError(action, str(path), exc)
 
 

@@ -262,12 +262,12 @@ def test_log_dvc_input_reads_the_md5(tracker, files):
     assert (dvc["kind"], dvc["name"], dvc["md5"], dvc["size"]) == ("dvc", "raw", "1f2e3d4c5b6a79881f2e3d4c5b6a7988", 8)
 
 
-@pytest.mark.parametrize("content", [None, "outs: [\n", "outs: []\n", "just text\n", "outs:\n- path: x\n"])
+# A missing .dvc file warns and records the file's SHA-256 instead, as in 0.2.0: tests/test_compat_api.py (item 5).
+@pytest.mark.parametrize("content", ["outs: [\n", "outs: []\n", "just text\n", "outs:\n- path: x\n"])
 def test_missing_or_malformed_dvc_file_is_a_clear_error(tracker, files, content):
     data = files / "d.csv"
     data.write_text("x")
-    if content is not None:
-        (files / "d.csv.dvc").write_text(content)
+    (files / "d.csv.dvc").write_text(content)
     with tracker.start_run(log_code=False) as run_id:
         with pytest.raises(exceptions.DvcFileError, match="d.csv.dvc"):
             tracker.log_dvc_input(str(data), name="raw")
