@@ -568,8 +568,10 @@ def test_item17_every_readme_command_line_names_real_commands_and_options():
     import typer.main
 
     root = typer.main.get_command(app)
-    lines = [line.split("#")[0] for line in _block("## The command line", "bash").splitlines()]
-    lines += re.findall(r"`(runelog [^`]*)`", README.read_text())
+    text = README.read_text()
+    blocks = re.findall(r"```bash\n(.*?)```", text, flags=re.S)  # every shell block, the CLI section's first
+    lines = [line.split("#")[0] for block in blocks for line in block.splitlines()]
+    lines += re.findall(r"`(runelog [^`]*)`", text)
     checked = 0
     for line in lines:
         words = line.split()
