@@ -22,6 +22,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 from unittest import mock
@@ -246,6 +247,16 @@ class Server:
         state["server files"] = sorted(os.listdir(self.server_dir))
         return state
 
+    def wait_for_exit(self, pid: int, seconds: float = 10) -> None:
+        deadline = time.monotonic() + seconds
+        query = text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid")
+        while time.monotonic() < deadline:
+            with self.engine.connect() as conn:
+                if conn.execute(query, {"pid": pid}).scalar() == 0:
+                    return
+            time.sleep(0.02)
+        raise AssertionError(f"backend {pid} still running {seconds} s after its connection closed")
+
     def close(self):
         self.canary.close()
         self.engine.dispose()
@@ -408,12 +419,16 @@ def test_postgres_reader_role_alone_cannot_touch_the_server(pg_store):
     ran = []
     try:
         for attack in postgres_attacks(server.canary_pid, server.server_dir):
-            try:
-                with engine.begin() as conn:
+            with engine.connect() as conn:
+                pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+                conn.commit()
+                try:
                     conn.exec_driver_sql(attack.replace("%", "%%"))
-                ran.append(attack)
-            except DBAPIError:
-                pass
+                    conn.commit()
+                    ran.append(attack)
+                except DBAPIError:
+                    pass
+            server.wait_for_exit(pid)  # a session's locks go when its backend has exited
             assert server.snapshot() == before, f"{attack!r} changed the server"
     finally:
         engine.dispose()
