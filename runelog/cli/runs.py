@@ -108,10 +108,12 @@ def list_runs(
     sort_by: Optional[str] = typer.Option(None, "--sort-by", "-s",
                                           help="start_time, status, run_name, param_<key> or a metric key."),
     desc: bool = typer.Option(False, "--desc", "-d", help="Sort in descending order."),
-    status: Optional[list[Status]] = typer.Option(None, "--status", case_sensitive=False,
-                                                  help="Only runs with this status (repeatable)."),
-    tag: Optional[list[str]] = typer.Option(None, "--tag", help="Only runs with tag KEY=VALUE (repeatable); "
-                                            "VALUE is JSON (true, 3, '\"text\"') or text."),
+    status: Optional[list[Status]] = typer.Option(None, "--status", case_sensitive=False, metavar="STATUS",
+                                                  help=f"Only runs with this status: {', '.join(RUN_STATUSES)} "
+                                                       "(any case; repeatable)."),
+    tag: Optional[list[str]] = typer.Option(None, "--tag", metavar="KEY=VALUE",
+                                            help="Only runs with this tag (repeatable); VALUE is JSON "
+                                                 "(true, 3, '\"text\"'), True/False/None, or text."),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="At most this many runs."),
     wide: bool = typer.Option(False, "--wide", "-w", help="Show whole run ids."),
     as_json: bool = Json,
