@@ -18,7 +18,7 @@ import time
 import warnings
 from collections.abc import Callable, Hashable
 
-IDLE_SECONDS = 10.0  # a thread with no job for this long ends
+IDLE_SECONDS = 5.0  # a thread with no job for this long ends
 
 
 class Scheduler:

@@ -267,7 +267,7 @@ with warnings.catch_warnings(record=True) as seen:
         print(run_id, flush=True)
         for i in range(101):
             tracker.log_metric("m", float(i), step=i)
-            time.sleep(0.1)  # 101 points over 10 s
+            time.sleep(0.05)  # 101 points over 5 s
         print("LOGGED", len([w for w in seen if "cannot write" in str(w.message)]), flush=True)
         time.sleep(60)
 """
@@ -301,19 +301,19 @@ def test_points_logged_while_the_disk_is_full_are_written_once_it_has_room(small
     run_id = proc.stdout.readline().strip()
     assert run_id, proc.stderr.read()
     time.sleep(1.0)
-    filler = _fill(small_disk)  # a full disk during flushes, for 3 s
-    time.sleep(3.0)
+    filler = _fill(small_disk)  # a full disk during flushes, for 2 s
+    time.sleep(2.0)
     filler.unlink()
     line = proc.stdout.readline().split()
     assert line[0] == "LOGGED", proc.stderr.read()
-    assert int(line[1]) <= 1  # the failure is reported once, not every second
+    assert int(line[1]) == 1  # the full disk did fail flushes, and it was reported once, not every second
     time.sleep(1.5)  # more than the bound after the last point
     proc.kill()
     proc.communicate(timeout=30)
     conn = sqlite3.connect(store / ".runelog" / "runelog.db")
     count, high = conn.execute("SELECT count(*), max(step) FROM metrics WHERE run_id = ?", (run_id,)).fetchone()
     conn.close()
-    assert (count, high) == (101, 100)  # nothing lost over the 10 s
+    assert (count, high) == (101, 100)  # nothing lost over the 5 s
 
 
 def test_the_logging_call_flushes_when_the_background_thread_cannot(tmp_path):
@@ -339,12 +339,15 @@ GIL_HOLDER = """
 import os, signal, sys, time
 from runelog import get_tracker
 tracker = get_tracker(sys.argv[1])
+start = time.monotonic()
+sum(range(5_000_000))
+size = int(5_000_000 * 2.0 / max(time.monotonic() - start, 1e-3))  # about 2 s of summing on this machine
 with tracker.start_run(experiment_name="gil", log_code=False, log_git_meta=False) as run_id:
     print(run_id, flush=True)
     for i in range(10):
         tracker.log_metric("m", float(i), step=i)
     start = time.monotonic()
-    sum(range(40_000_000))  # one C call that never lets go of the GIL (seconds long)
+    sum(range(size))  # one C call that never lets go of the GIL (seconds long)
     held = time.monotonic() - start
     tracker.log_metric("m", 10.0, step=10)  # the first logging call after it writes everything due
     print(held, flush=True)
