@@ -300,19 +300,19 @@ class RunWriter:
         if isinstance(exc, exceptions.StoreBusy) and wait < db.BUSY_TIMEOUT_SECONDS and self._failure is None:
             return  # a lock held a moment longer than a short try waits: not worth a word yet
         text = f"{type(exc).__name__}: {exc}"
-        if self._failure is None:
+        if self._failure is None:  # once per outage, not once per retry
             with self._queue:
                 waiting = len(self._rows)
-            log.warning("runelog cannot write the metric points of run %s yet (%s); the %d waiting points "
-                        "are kept and retried every %.2g s.", self.run_id, text, waiting, self._retry_pause())
-            warnings.warn(f"runelog cannot write the metric points of run {self.run_id} yet ({text}); "
-                          "they are kept and retried.", RuntimeWarning, stacklevel=2)
+            warnings.warn(f"runelog cannot write the metric points of run {self.run_id} yet ({text}); the "
+                          f"{waiting} waiting points are kept, in order, and retried every "
+                          f"{self._retry_pause():g} s.", RuntimeWarning, stacklevel=2)
         self._failure = text
 
     def _note_success(self) -> None:
         if self._failure is not None:
-            log.warning("runelog wrote the waiting metric points of run %s again.", self.run_id)
             self._failure = None
+            warnings.warn(f"runelog could write the metric points of run {self.run_id} again; none were lost.",
+                          RuntimeWarning, stacklevel=2)
 
     def _report_deletion(self, raise_it: bool = False, warn: bool = False) -> None:
         """The run's row is gone: drop what waits and stop. The user hears of it once: as
@@ -328,9 +328,7 @@ class RunWriter:
             raise exceptions.RunDeleted(self.run_id, self._dropped)
         if warn and not self._deletion_reported:
             self._deletion_reported = True
-            message = str(exceptions.RunDeleted(self.run_id, self._dropped))
-            log.warning("%s", message)
-            warnings.warn(message, RuntimeWarning, stacklevel=3)
+            warnings.warn(str(exceptions.RunDeleted(self.run_id, self._dropped)), RuntimeWarning, stacklevel=3)
 
     # ------------------------------------------------------------ transactions
 
