@@ -222,7 +222,7 @@ class RunWriter:
         """A logging call found the points due: write them, unless the store is known to be failing."""
         if self._failure is None or time.monotonic() - self._last_attempt >= self._retry_pause():
             # In an outage, one short try: the timer keeps retrying, the training loop keeps going.
-            self._try_flush(wait if self._failure is None else BACKGROUND_WAIT_SECONDS)
+            self._try_flush(wait if self._failure is None else BACKGROUND_WAIT_SECONDS, from_call=True)
         if self._failure is not None and waiting > self.max_held():
             raise exceptions.MetricsNotStored(self.run_id, waiting, self._failure, lost=False)
 
@@ -248,12 +248,12 @@ class RunWriter:
         finally:
             self._io.release()
 
-    def _try_flush(self, wait: float) -> None:
+    def _try_flush(self, wait: float, from_call: bool = False) -> None:
         """Write the waiting points; on failure keep them, log once, and retry on the timer."""
         try:
             self._commit_queued(None, wait)
         except exceptions.RunDeleted:
-            self._report_deletion()
+            self._report_deletion(raise_it=from_call)  # a logging call hears of it at once
             return
         except Exception as exc:
             self._note_failure(exc, wait)

@@ -14,6 +14,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import pytest
@@ -430,3 +431,29 @@ def test_deleting_a_run_from_another_process_gives_the_logger_one_clear_error(tm
     with tracker.start_run(experiment_name="d", log_code=False, log_git_meta=False) as other:
         tracker.log_metric("m", 1.0)
     assert tracker.get_run(other)["status"] == "FINISHED"
+
+
+def test_a_run_deleted_meanwhile_raises_run_deleted_on_both_backends(store_options):
+    """In one process, on SQLite and PostgreSQL: the logging call that meets the deletion raises
+    RunDeleted (a RunNotFound), so do later ones, and the run's end neither raises nor warns."""
+    from runelog import exceptions
+
+    logger = get_tracker(**store_options, metric_buffer=0)  # every point is written at once
+    deleter = get_tracker(**store_options)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        with logger.start_run(log_code=False, log_git_meta=False) as run_id:
+            logger.log_metric("m", 1.0)
+            deleter.delete_run(run_id)
+            with pytest.raises(exceptions.RunDeleted) as raised:
+                logger.log_metric("m", 2.0)
+            assert isinstance(raised.value, exceptions.RunNotFound) and run_id in str(raised.value)
+            with pytest.raises(exceptions.RunDeleted):
+                logger.log_param("p", 1)
+    assert not [w for w in seen if "runelog" in str(w.message) or run_id in str(w.message)]
+    assert deleter.get_run(run_id) is None
+    with logger.start_run(log_code=False, log_git_meta=False) as other:
+        logger.log_metric("m", 3.0)
+    assert deleter.get_run(other)["m"] == 3.0
+    logger.close()
+    deleter.close()
