@@ -78,7 +78,9 @@ def experiment_id_of(executor: Session | Connection, name_or_id: Any) -> int:
     key = name_or_id if isinstance(name_or_id, str) else str(name_or_id)
     if not key.strip():
         raise exceptions.InvalidExperimentName(key)
-    found = executor.execute(select(Experiment.id).where(Experiment.name == key)).scalar()
+    found = None
+    if isinstance(name_or_id, str):  # an int is an id; only a string can be a name
+        found = executor.execute(select(Experiment.id).where(Experiment.name == key)).scalar()
     number = as_experiment_id(name_or_id)
     if found is None and number is not None:
         found = executor.execute(select(Experiment.id).where(Experiment.id == number)).scalar()

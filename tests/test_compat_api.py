@@ -316,6 +316,7 @@ def test_issue12_item16_an_exact_name_wins_a_bare_number_is_an_id(tracker):
     # "2" is no experiment's name, so it is an id: the same experiment.
     assert tracker.load_results("2").index.tolist() == [ids["1"]]
     assert tracker.load_results("a").index.tolist() == [ids["a"]]
+    assert tracker.load_results(1).index.tolist() == [ids["a"]]  # an int is always an id
     with pytest.raises(exceptions.ExperimentNotFound):
         tracker.load_results("3")
     tracker.delete_experiment("1")  # by name: experiment 2 goes, experiment 1 ("a") stays
