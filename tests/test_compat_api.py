@@ -462,3 +462,15 @@ def test_item19_the_same_types_and_times_as_the_real_0_2_0(tracker, tmp_path):
     frame = tracker.load_results("types")
     assert {c: str(d) for c, d in frame.dtypes.items()} == expected["dtypes"]
     assert {r: [frame.loc[r, "start_time"], frame.loc[r, "end_time"]] for r in frame.index} == expected["times"]
+
+
+def test_issue12_item17_a_0_2_0_store_with_superscript_folders_imports_without_a_value_error(tmp_path):
+    # 0.2.0 made .mlruns/² for start_run(experiment_id="²"), and "²".isdigit() is True.
+    root = tmp_path / "old"
+    (root / ".mlruns" / "²" / "abcd1234").mkdir(parents=True)
+    (root / ".registry" / "m" / "²").mkdir(parents=True)
+    tracker = runelog.get_tracker(str(tmp_path / "store"))
+    report = tracker.import_legacy(root)
+    failed = {item.name for item in report.items if item.outcome == "failed"}
+    assert "²" in failed and not report.ok
+    tracker.close()

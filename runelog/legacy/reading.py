@@ -41,7 +41,7 @@ class LegacyExperiment:
 def read_experiment(folder: Path) -> LegacyExperiment:
     """An experiment folder. One named by a number but without meta.json (0.2.0 made those for
     `start_run(experiment_id=...)` with an id it did not know) gets a made-up name."""
-    wanted = int(folder.name) if folder.name.isdigit() else None
+    wanted = int(folder.name) if folder.name.isascii() and folder.name.isdigit() else None  # not "²"
     meta_path = folder / "meta.json"
     if not present(meta_path) and wanted is None:
         raise Unusable(folder, "not an experiment folder of runelog 0.2.0 (no meta.json, no numeric id)")
@@ -220,7 +220,7 @@ def scan_registry(registry: Path, report: ImportReport) -> list[LegacyVersion]:
             report.add(FAILED, "file", model.name, model, "not a model folder of runelog 0.2.0; not imported")
             continue
         for folder in listing(model, report, "model"):
-            if not folder.is_dir() or not folder.name.isdigit() or int(folder.name) < 1:
+            if not folder.is_dir() or not (folder.name.isascii() and folder.name.isdigit()) or int(folder.name) < 1:
                 report.add(FAILED, "file", folder.name, folder, "not a version folder of runelog 0.2.0; not imported")
                 continue
             try:
