@@ -52,14 +52,17 @@ def resolve_run_id(session: Session, run_id: Any) -> str:
     return matches[0]
 
 
-_DIGITS = re.compile(r"^[0-9]{1,18}$")  # ASCII only: '²'.isdigit() is True, but int('²') fails
+_DIGITS = re.compile(r"^[0-9]{1,10}$")  # ASCII only: '²'.isdigit() is True, but int('²') fails
+MAX_EXPERIMENT_ID = 2**31 - 1  # experiments.id is a 32-bit INTEGER on PostgreSQL
 
 
 def as_experiment_id(value: Any) -> int | None:
-    """The id a value spells (0, 7, "7"), or None if it is no whole number."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value if 0 <= value < 10**18 else None
-    return int(value) if isinstance(value, str) and _DIGITS.match(value) else None
+    """The id a value spells (0, 7, "7"), or None if it is no whole number an experiment can have."""
+    if isinstance(value, str):
+        value = int(value) if _DIGITS.match(value) else None
+    elif not isinstance(value, int) or isinstance(value, bool):
+        return None
+    return value if value is not None and 0 <= value <= MAX_EXPERIMENT_ID else None
 
 
 def check_experiment_name(name: Any) -> str:

@@ -317,8 +317,12 @@ def test_issue12_item16_an_exact_name_wins_a_bare_number_is_an_id(tracker):
     assert tracker.load_results("2").index.tolist() == [ids["1"]]
     assert tracker.load_results("a").index.tolist() == [ids["a"]]
     assert tracker.load_results(1).index.tolist() == [ids["a"]]  # an int is always an id
-    with pytest.raises(exceptions.ExperimentNotFound):
-        tracker.load_results("3")
+    for unknown in ("3", "99999999999", 2**40, "²", "-1"):  # beyond PostgreSQL's INTEGER: not found, no DataError
+        with pytest.raises(exceptions.ExperimentNotFound):
+            tracker.load_results(unknown)
+        assert tracker.get_experiment(unknown) is None
+    with pytest.raises(exceptions.InvalidExperimentId):
+        tracker.start_run(experiment_id="99999999999", log_code=False).__enter__()
     tracker.delete_experiment("1")  # by name: experiment 2 goes, experiment 1 ("a") stays
     assert tracker.list_experiments() == [{"experiment_id": "1", "name": "a"}]
     assert tracker.get_run(ids["a"]) is not None and tracker.get_run(ids["1"]) is None
