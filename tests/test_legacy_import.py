@@ -425,14 +425,17 @@ def test_damaged_files_are_reported_by_path_and_the_rest_comes_in(legacy_020, tm
     missing.symlink_to(tmp_path / "gone.csv")  # a (dangling) symlink: reported, never followed
     odd_param = root / ".mlruns" / "2" / model_run / "params" / "solver.json"
     odd_param.write_text('{"value": "lbfgs", "unit": "none"}')
+    nan_param = root / ".mlruns" / "2" / model_run / "params" / "tol.json"
+    nan_param.write_text('{"value": NaN}')  # what 0.2.0's json.dump wrote for float("nan")
     before = tree_digest(root)
 
     result = invoke(tmp_path / "store", "import-legacy", str(root), "--json")
     assert result.exit_code == 1
     report = json.loads(result.stdout)
     failed = {i["path"]: i for i in report["items"] if i["outcome"] == "failed"}
-    assert set(failed) == {str(broken_meta), str(missing), str(odd_param)}
+    assert set(failed) == {str(broken_meta), str(missing), str(odd_param), str(nan_param)}
     assert "not valid JSON" in failed[str(broken_meta)]["message"]
+    assert "Not imported" in failed[str(nan_param)]["message"]
     assert "symbolic link" in failed[str(missing)]["message"]
     assert "'unit'" in failed[str(odd_param)]["message"]
     assert report["counts"]["run"] == {"imported": 3, "failed": 1}
@@ -442,6 +445,7 @@ def test_damaged_files_are_reported_by_path_and_the_rest_comes_in(legacy_020, tm
     tracker = get_tracker(str(tmp_path / "store"))
     assert tracker.get_run(broken_run) is None
     assert tracker.get_run(model_run)["param_solver"] == "lbfgs"
+    assert "param_tol" not in tracker.get_run(model_run)  # the run came in without its NaN param
     assert sorted(tracker.get_run_details(feature_run)["artifacts"]) == ["requirements.txt", "train_020.py"]
     (edge,) = tracker.get_lineage(model_run)  # the link keeps the hash 0.2.0 recorded
     assert edge["run_id"] == feature_run and edge["sha256"] == hashlib.sha256(b"a,b\n1,2\n3,4\n").hexdigest()

@@ -71,8 +71,12 @@ def read_values(folder: Path, kind: str, files: RunFiles) -> dict[str, Any]:
 
 
 def read_params(run: LegacyRun, files: RunFiles) -> None:
-    for key, value in read_values(run.folder / "params", "param", files).items():
-        files.params[key] = codec.encode_value(key, value, "param")  # it came from JSON, so it encodes
+    folder = run.folder / "params"
+    for key, value in read_values(folder, "param", files).items():
+        try:  # 0.2.0's json.dump wrote NaN and Infinity, which are no JSON: refused here, reported
+            files.params[key] = codec.encode_value(key, value, "param")
+        except exceptions.InvalidValue as exc:
+            files.problem("param", key, folder / f"{key}.json", f"{exc} Not imported.")
 
 
 def read_metrics(run: LegacyRun, files: RunFiles) -> None:
@@ -88,7 +92,7 @@ def read_tags(run: LegacyRun, files: RunFiles) -> None:
     for key, value in run.tags.items():
         try:
             files.tags[codec.check_key(key, "tag key")] = codec.encode_value(key, value, "tag")
-        except exceptions.InvalidKey as exc:
+        except (exceptions.InvalidKey, exceptions.InvalidValue) as exc:
             files.problem("tag", str(key), run.meta_path, str(exc))
 
 
