@@ -37,7 +37,7 @@ from . import exceptions, sqlite_file
 from .models import Base
 
 # The newest revision in migrations/versions/. A test checks it against Alembic's head.
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0005"
 
 DEFAULT_EXPERIMENT_ID = 0
 DEFAULT_EXPERIMENT_NAME = "default-experiment"

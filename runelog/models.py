@@ -69,6 +69,9 @@ class Base(DeclarativeBase):
 
 class Experiment(Base):
     __tablename__ = "experiments"
+    # SQLite: AUTOINCREMENT, so a deleted experiment's id is never given to a new one
+    # (a plain INTEGER PRIMARY KEY reuses the highest; 0.2.0's bug). Revision 0005.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(250), unique=True)
