@@ -275,6 +275,10 @@ def test_experiment_ids_are_not_reused_after_a_delete(tracker):
     assert tracker.get_experiment(second)["name"] == "second"
     assert list(tracker.load_results("second").index) == [run_id]
     assert sorted(e["name"] for e in tracker.list_experiments()) == ["second", "third"]
+    tracker.delete_experiment("third")  # the newest: its id is not handed out again either
+    fourth = tracker.get_or_create_experiment("fourth")
+    assert fourth not in (first, second, third)
+    assert tracker.get_experiment(third) is None
 
 
 def test_delete_run_success(tracker):
