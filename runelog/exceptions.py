@@ -47,10 +47,11 @@ class ExperimentNotFound(NotFound):
 
 
 class RunNotFound(NotFound):
-    def __init__(self, run_id: str):
+    def __init__(self, run_id: str, why: str | None = None):
         self.run_id = run_id
         super().__init__(
-            f"Run '{run_id}' not found. Pass a full run id or a unique prefix of at least 6 characters."
+            f"Run '{run_id}' not found" + (f": {why}" if why else
+                                           ". Pass a full run id or a unique prefix of at least 6 characters.")
         )
 
 

@@ -527,6 +527,14 @@ def test_issue12_item15_no_store_anywhere(tmp_path):
     said = " ".join(result.output.split())
     assert result.exit_code == 1 and "No runelog store in" in said and str(tmp_path) in said.replace(" ", "")
     assert not (tmp_path / ".runelog").exists()
+    # Listing in a project with no store yet is 0.2.0's empty list (exit 0), creating nothing.
+    for command, empty in ((["experiments", "list"], "No experiments found"),
+                           (["registry", "list"], "No models found")):
+        listed = invoke(*command)
+        said = " ".join(listed.output.split())
+        assert listed.exit_code == 0 and empty in said and "no .runelog/ store" in said, (command, said)
+        assert json.loads(invoke(*command, "--json").output) == []
+    assert not (tmp_path / ".runelog").exists()
     # A command that writes may start a store in the current folder.
     made = invoke("db", "upgrade")
     assert made.exit_code == 0 and (tmp_path / ".runelog" / "runelog.db").is_file()

@@ -125,6 +125,19 @@ def tracker(create: bool = False):
     return get_tracker(state.store, database_url=state.database_url)
 
 
+def tracker_if_any():
+    """The tracker, or None when no store was asked for and none is found here or above.
+
+    For listing commands: as in 0.2.0, a project with no store yet simply has
+    nothing in it (exit 0), and nothing is created. A mistyped --store or
+    RUNELOG_HOME is still an error.
+    """
+    try:
+        return tracker()
+    except exceptions.NoStoreFound:
+        return None
+
+
 def short(run_id: str | None) -> str:
     """Run ids are shown as 8-character prefixes (accepted back anywhere a run id is)."""
     return run_id[:8] if run_id else "(deleted)"

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from .common import confirm, console, fmt_time, print_json, show, tracker
+from .common import confirm, console, fmt_time, print_json, show, tracker, tracker_if_any
 
 app = typer.Typer(help="List, inspect, export and delete experiments.", no_args_is_help=True)
 
@@ -23,11 +23,13 @@ EXPORT_FORMATS = {".csv": "csv", ".json": "json", ".parquet": "parquet", ".pq": 
 @app.command("list")
 def list_experiments(sort_by: Optional[str] = SortBy, desc: bool = Desc, as_json: bool = Json) -> None:
     """Every experiment with its run count and last run (sort by name, num_runs, last_run, ...)."""
-    summaries = tracker().get_experiment_summaries(sort_by=sort_by, ascending=not desc)
+    t = tracker_if_any()
+    summaries = t.get_experiment_summaries(sort_by=sort_by, ascending=not desc) if t else []
     if as_json:
         return print_json(summaries)
     if not summaries:
-        console.print("No experiments found; a run creates its experiment when it starts "
+        where = "" if t else " (there is no .runelog/ store in this folder or above it yet)"
+        console.print(f"No experiments found{where}; a run creates its experiment when it starts "
                       "(`runelog examples minimal` logs one).", style="yellow")
         return
     table = Table("id", "name", "runs", "last run", "created", title="Experiments")

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from .common import console, fmt_time, parse_pairs, print_json, short, show, tracker
+from .common import console, fmt_time, parse_pairs, print_json, short, show, tracker, tracker_if_any
 
 app = typer.Typer(help="Register models and manage their versions and tags.", no_args_is_help=True)
 
@@ -49,13 +49,14 @@ def list_models(sort_by: ModelSort = typer.Option(ModelSort.timestamp, "--sort-b
                 desc: bool = typer.Option(True, "--desc/--asc", "-d", help="Descending (the default) or ascending."),
                 as_json: bool = Json) -> None:
     """Every registered model with its newest version (newest registration first)."""
-    t = tracker()
-    latest = [t.get_model_versions(name)[0] for name in t.list_registered_models()]
+    t = tracker_if_any()
+    latest = [t.get_model_versions(name)[0] for name in t.list_registered_models()] if t else []
     latest.sort(key=_MODEL_SORT_KEYS[sort_by.value], reverse=desc)
     if as_json:
         return print_json(latest)
     if not latest:
-        console.print("No models found in the registry. Register one with "
+        where = "" if t else " (there is no .runelog/ store in this folder or above it yet)"
+        console.print(f"No models found in the registry{where}. Register one with "
                       "`runelog registry register RUN ARTIFACT NAME`.", style="yellow")
         return
     table = Table("model", "latest version", "registered", "source run", "tags", title="Registered models")

@@ -13,7 +13,7 @@ from rich.text import Text
 
 from ..exceptions import InvalidSortKey, RunNotFound
 from ..models import RUN_STATUSES
-from .common import confirm, console, fmt, fmt_time, parse_pairs, print_json, short, show, tracker
+from .common import confirm, console, fmt, fmt_time, parse_pairs, print_json, short, show, tracker, tracker_if_any
 
 app = typer.Typer(help="List, inspect, compare, download from and delete runs.", no_args_is_help=True)
 
@@ -134,7 +134,9 @@ def list_runs(
 @app.command("get")
 def get_run(run: str = typer.Argument(..., help="Run id or unique prefix."), as_json: bool = Json) -> None:
     """Everything about one run: params, metrics, tags, artifacts, datasets, inputs."""
-    t = tracker()
+    t = tracker_if_any()
+    if t is None:
+        raise RunNotFound(run, "there is no .runelog/ store in this folder or any folder above it.")
     details = _details(t, run)
     run_id = details["meta"]["run_id"]
     metrics = t.get_metric_summary(run_id)
