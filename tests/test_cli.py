@@ -387,3 +387,16 @@ def test_bundled_examples_minimal_and_sweep(tmp_path, example, expected):
     result = runelog("--store", str(tmp_path / "s"), "examples", example, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert expected in result.stdout
+
+
+def test_arguments_that_are_not_utf8_are_a_usage_error_not_a_traceback(populated, tmp_path):
+    """Bytes that are not UTF-8 (a mistyped name in another encoding) reach Python as surrogates."""
+    store, _, _ = populated
+    script = Path(sys.executable).with_name("runelog")
+    for command in (["runs", "list"], ["experiments", "get"], ["experiments", "delete"],
+                    ["registry", "get-versions"], ["lineage", "--model"]):
+        result = subprocess.run([os.fsencode(script), b"--store", os.fsencode(store),
+                                 *(c.encode() for c in command), b"\xff\xfe"],
+                                capture_output=True, cwd=tmp_path)
+        assert result.returncode == 2, (command, result.stderr)
+        assert b"not valid UTF-8" in result.stderr and b"Traceback" not in result.stderr, command

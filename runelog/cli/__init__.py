@@ -44,6 +44,17 @@ class _Group(typer.core.TyperGroup):
                 param.metavar = ""
         return params
 
+    def parse_args(self, ctx, args):
+        # Bytes that are not UTF-8 arrive as lone surrogates, which no database or file accepts.
+        for arg in args:
+            try:
+                arg.encode("utf-8")
+            except UnicodeEncodeError:
+                raise typer.BadParameter(
+                    f"{arg.encode('utf-8', 'surrogateescape')!r} is not valid UTF-8 text; "
+                    "names, ids and paths must be UTF-8.") from None
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
