@@ -67,8 +67,15 @@ class RuneLog:
     def _write(self) -> Iterator[Session]:
         if self.read_only:
             raise exceptions.ReadOnlyStore()
-        with interrupts.deferred(), db.write_session(self._engine) as session:  # no signal half-way through
-            yield session
+        try:
+            with interrupts.deferred(), db.write_session(self._engine) as session:  # no signal half-way through
+                yield session
+        except IntegrityError:
+            # The active run's row may have been deleted (by another process): say so, not a raw error.
+            run_id = self._active_run_id
+            if run_id is not None and self.get_run(run_id) is None:
+                raise exceptions.RunDeleted(run_id) from None
+            raise
 
     @contextlib.contextmanager
     def _read(self) -> Iterator[Session]:

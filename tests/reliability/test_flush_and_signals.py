@@ -450,6 +450,11 @@ def test_a_run_deleted_meanwhile_raises_run_deleted_on_both_backends(store_optio
             assert isinstance(raised.value, exceptions.RunNotFound) and run_id in str(raised.value)
             with pytest.raises(exceptions.RunDeleted):
                 logger.log_param("p", 1)
+            Path("note.txt").write_text("written after the run was deleted")
+            with pytest.raises(exceptions.RunDeleted):  # writes outside the metric writer say the same
+                logger.log_artifact("note.txt")
+            with pytest.raises(exceptions.RunDeleted):
+                logger.log_dataset("note.txt", "notes")
     assert not [w for w in seen if "runelog" in str(w.message) or run_id in str(w.message)]
     assert deleter.get_run(run_id) is None
     with logger.start_run(log_code=False, log_git_meta=False) as other:
