@@ -20,7 +20,10 @@ cannot change anything:
   sessions), so the server first plans the query with EXPLAIN, which runs
   nothing: it must be a plannable query (COPY, SET, DO, CALL, LOCK ... are
   not), its plan must not write or lock rows, and it must call no refused
-  function by the names the server resolved. EXPLAIN does not print
+  function by the names the server resolved. A function that runs SQL given
+  as text (ts_rewrite, query_to_xml, ...) hides that SQL in a literal, so the
+  call itself is refused, by sql_guard's names and by the server's catalogue
+  (any input argument named like SQL text, or a refcursor). EXPLAIN does not print
   multi-row VALUES lists; the parser covers those, and the role's own grants
   are the last line (docs/team.md: the read-only role for `runelog sql`).
 """
@@ -155,7 +158,9 @@ def execute_postgres(url: str, statement: str, params: dict[str, Any] | None = N
     try:
         with engine.connect() as conn:
             conn.execution_options(postgresql_readonly=True)  # BEGIN READ ONLY; closing rolls it back
-            _check_plan(conn, statement, query or statement, params or {})
+            sql_text = _sql_text_functions(conn)
+            _refuse_sql_text_calls(statement, query or statement, sql_text)
+            _check_plan(conn, statement, query or statement, params or {}, sql_text)
             return _fetch(conn.execute(_text(statement, params or {}), params or {}))
     except DBAPIError as exc:
         state = getattr(exc.orig, "sqlstate", None)
@@ -177,8 +182,40 @@ _CALL = re.compile(r'(?:(?<![\w$"])([A-Za-z_][\w$]*)|("(?:[^"]|"")+"))\s*\(')
 _LITERAL = re.compile(r"'(?:[^']|'')*'")
 
 
-def _check_plan(conn, statement: str, query: str, params: dict[str, Any]) -> None:
-    """Refuse `query` if the server's own plan of it writes, locks rows or calls a refused function."""
+def _sql_text_functions(conn) -> frozenset[str]:
+    """Names of the functions this server's catalogue says run SQL given as text or a cursor.
+
+    Any function with an input argument named like sql_guard.SQL_TEXT_ARGUMENTS
+    or of type refcursor: what sql_guard names by hand, plus what a newer server
+    or an extension adds.
+    """
+    from sqlalchemy import bindparam, text
+
+    query = text(
+        "SELECT DISTINCT lower(p.proname) FROM pg_catalog.pg_proc p "
+        "LEFT JOIN LATERAL unnest(p.proargnames) WITH ORDINALITY AS a(name, i) ON true "
+        "WHERE (a.name = ANY(:names) AND (p.proargmodes IS NULL OR p.proargmodes[a.i] IN ('i', 'b', 'v'))) "
+        "OR 'pg_catalog.refcursor'::pg_catalog.regtype = ANY(p.proargtypes)"
+    ).bindparams(bindparam("names", list(sql_guard.SQL_TEXT_ARGUMENTS)))
+    return frozenset(conn.execute(query).scalars())
+
+
+def _refuse_sql_text_calls(statement: str, query: str, sql_text: frozenset[str]) -> None:
+    """Refuse a call the parser can see to a function that runs SQL text, before EXPLAIN plans it.
+
+    (The planner may pre-compute a call with constant arguments, so planning is not always
+    harmless; sql_guard has refused the names it knows by then, this adds the server's own.)
+    """
+    for name in sql_guard.called_functions(query, "postgresql"):
+        if name in sql_text or name in sql_guard.SQL_TEXT_FUNCTIONS:
+            raise exceptions.SqlNotAllowed(
+                statement, f"it calls {name}(), which runs SQL given as text where no check can see it")
+
+
+def _check_plan(conn, statement: str, query: str, params: dict[str, Any],
+                also: frozenset[str] = frozenset()) -> None:
+    """Refuse `query` if the server's own plan of it writes, locks rows or calls a refused function
+    (sql_guard's names, or `also`: this server's functions that run SQL text)."""
     plan = conn.execute(_text(f"EXPLAIN (VERBOSE, FORMAT JSON) {query}", params), params).scalar()
     for node in _plan_nodes(plan):
         kind = node.get("Node Type")
@@ -187,7 +224,7 @@ def _check_plan(conn, statement: str, query: str, params: dict[str, Any]) -> Non
         for text_ in _strings(node):
             for plain, quoted in _CALL.findall(_LITERAL.sub("''", text_)):
                 name = plain or quoted[1:-1].replace('""', '"')
-                if sql_guard.forbidden_function(name):
+                if sql_guard.forbidden_function(name, also):
                     raise exceptions.SqlNotAllowed(
                         statement, f"PostgreSQL's plan of it calls {name}(), which acts on the server, "
                                    "its files or other sessions")

@@ -10,7 +10,8 @@ the tree: data-changing statements (also inside a CTE, which PostgreSQL
 allows), SELECT ... INTO, row locks (FOR UPDATE/SHARE), anything the parser
 only knows as a raw command (COPY, SET, DO, LOCK, LISTEN, ...), and calls to
 functions that act on the server or its files (pg_terminate_backend,
-set_config, lo_export, load_extension, ...).
+set_config, lo_export, load_extension, ...) or run SQL given as text
+(ts_rewrite, ts_stat, query_to_xml, ...).
 """
 
 from __future__ import annotations
@@ -37,8 +38,26 @@ _READ_TOPS = ("Select", "SetOperation", "Union", "Intersect", "Except", "Values"
 # Functions that act beyond reading rows: end or signal other sessions, change
 # settings, advance sequences, take advisory locks, read or write server files,
 # run a query given as text, reach other databases, load native code.
-_FORBIDDEN_FUNCTIONS = frozenset({
-    "set_config", "nextval", "setval", "pg_notify", "ts_stat", "pg_stat_file", "pg_current_logfile",
+#
+# A function that runs SQL given as text (ts_rewrite(tsquery, text), ts_stat,
+# query_to_xml*, cursor_to_xml*, dblink*) runs it on the server where neither
+# this parser nor the plan check can see it: the text is a string literal. So
+# every such function is refused whatever its text says; runelog.sql also asks
+# the server's catalogue for more (SQL_TEXT_ARGUMENTS). The *_to_xml functions
+# of tables, schemas and databases build and run their own queries; they are
+# refused with them (the tables can be read with plain SELECT).
+SQL_TEXT_FUNCTIONS = frozenset({
+    "ts_rewrite", "ts_stat", "query_to_xml", "query_to_xmlschema", "query_to_xml_and_xmlschema",
+    "cursor_to_xml", "cursor_to_xmlschema", "table_to_xml", "table_to_xmlschema", "table_to_xml_and_xmlschema",
+    "schema_to_xml", "schema_to_xmlschema", "schema_to_xml_and_xmlschema", "database_to_xml",
+    "database_to_xmlschema", "database_to_xml_and_xmlschema",
+})
+# Names PostgreSQL gives an argument holding SQL text (or a cursor to fetch from):
+# a function with an input argument so named runs SQL, whatever it is called.
+SQL_TEXT_ARGUMENTS = ("query", "sql", "sqlquery", "sql_query", "querytext", "query_text", "statement", "stmt",
+                      "command", "cmd", "cursor", "sql_statement", "sqlstring", "sql_string")
+_FORBIDDEN_FUNCTIONS = SQL_TEXT_FUNCTIONS | frozenset({
+    "set_config", "nextval", "setval", "pg_notify", "pg_stat_file", "pg_current_logfile",
     "pg_promote", "lowrite", "loread", "pg_import_system_collations",
     # SQLite: native code and file access (fts3_tokenizer can install a native pointer)
     "load_extension", "readfile", "writefile", "edit", "fts3_tokenizer",
@@ -48,15 +67,41 @@ _FORBIDDEN_PREFIXES = (
     "pg_advisory", "pg_try_advisory", "pg_read_", "pg_ls_", "pg_file_", "pg_stat_reset",
     "pg_stat_statements_reset", "pg_replication_", "pg_logical_", "pg_create_", "pg_drop_",
     "pg_copy_", "pg_wal_", "pg_backup_", "pg_start_backup", "pg_stop_backup", "pg_log_",
-    "lo_", "dblink", "query_to_xml", "cursor_to_xml",
+    "lo_", "dblink", "query_to_", "cursor_to_", "table_to_xml", "schema_to_xml", "database_to_xml",
+    "ts_rewrite", "ts_stat",
 )
 _EXPLAIN_OPTIONS = {"ANALYZE", "ANALYSE", "VERBOSE", "QUERY", "PLAN"}
 
 
-def forbidden_function(name: str) -> bool:
-    """True for a function `runelog sql` must not call (case-insensitive)."""
-    name = name.lower()
-    return name in _FORBIDDEN_FUNCTIONS or name.startswith(_FORBIDDEN_PREFIXES)
+def forbidden_function(name: str, also: frozenset[str] = frozenset()) -> bool:
+    """True for a function `runelog sql` must not call (case-insensitive, schema ignored).
+
+    `also` holds more names to refuse (lower case), such as the functions the
+    server's catalogue says take SQL text.
+    """
+    name = name.lower().rsplit(".", 1)[-1]
+    return name in _FORBIDDEN_FUNCTIONS or name in also or name.startswith(_FORBIDDEN_PREFIXES)
+
+
+def called_functions(statement: str, dialect: str) -> set[str]:
+    """The names of the functions `statement` calls, lower case (empty if it does not parse)."""
+    from sqlglot import exp
+
+    import sqlglot
+
+    try:
+        with _quiet_sqlglot():
+            trees = sqlglot.parse(statement, read=DIALECTS.get(dialect, dialect))
+    except Exception:
+        return set()
+    return {_function_name(node).lower() for tree in trees if tree is not None
+            for node in tree.walk() if isinstance(node, exp.Func) and _function_name(node)}
+
+
+def _function_name(node) -> str:
+    from sqlglot import exp
+
+    return node.name if isinstance(node, exp.Anonymous) else node.sql_name()
 
 
 def check_readonly(statement: str, dialect: str) -> str:
@@ -113,7 +158,7 @@ def _check(whole: str, statement: str, dialect: str, explain_allowed: bool) -> s
         if isinstance(node, forbidden):
             raise exceptions.SqlNotAllowed(whole, f"it contains {_describe(node)}, which does more than read")
         if isinstance(node, exp.Func):
-            name = node.name if isinstance(node, exp.Anonymous) else node.sql_name()
+            name = _function_name(node)
             if name and forbidden_function(name):
                 raise exceptions.SqlNotAllowed(
                     whole, f"it calls {name}(), which acts on the server, its files or other sessions")

@@ -162,21 +162,34 @@ def parse_pairs(pairs: list[str] | None, option: str) -> dict:
     return parsed
 
 
+# NaN and ±inf are not JSON: every --json output writes them as these strings
+# (float() reads each back), never as the bare Infinity/NaN strict parsers reject.
+NON_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
+
+
 def print_json(document) -> None:
-    """One JSON document on stdout, unwrapped (for scripts and jq)."""
+    """One strict JSON document on stdout, unwrapped (for scripts and jq); non-finite
+    numbers (float, numpy or Decimal) become "NaN", "Infinity" or "-Infinity"."""
     import json
     import math
+    import numbers
+    from decimal import Decimal
 
     def clean(value):
-        if isinstance(value, float) and not math.isfinite(value):
-            return str(value)  # NaN and ±inf are not JSON
+        if isinstance(value, Decimal):  # PostgreSQL numeric; a finite one keeps its digits (as text)
+            if value.is_nan():
+                return NON_FINITE["nan"]
+            return NON_FINITE["-inf" if value < 0 else "inf"] if value.is_infinite() else value
+        if isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral):
+            number = float(value)  # numpy floats too
+            return number if math.isfinite(number) else NON_FINITE[str(number)]
         if isinstance(value, dict):
             return {k: clean(v) for k, v in value.items()}
         if isinstance(value, (list, tuple)):
             return [clean(v) for v in value]
         return value
 
-    print(json.dumps(clean(document), default=str))
+    print(json.dumps(clean(document), default=str, allow_nan=False))
 
 
 def show(table, out: Console | None = None) -> None:

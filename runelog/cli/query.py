@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.tree import Tree
 
 from .. import exceptions, sql as adhoc
-from .common import console, location, short, tracker
+from .common import console, location, print_json, short, tracker
 
 
 def sql(
@@ -38,7 +38,7 @@ def sql(
             raise exceptions.RunelogException(f"SQL file '{file}' is not UTF-8 text; save it as UTF-8.") from None
     columns, rows = adhoc.run_readonly(location(), query)
     if as_json:
-        print(json.dumps([dict(zip(columns, row, strict=True)) for row in rows], default=str))
+        print_json([dict(zip(columns, row, strict=True)) for row in rows])
     elif as_csv:
         writer = csv.writer(sys.stdout)
         writer.writerow(columns)

@@ -126,6 +126,7 @@ def postgres_attacks(canary_pid: int, server_dir: Path) -> list[str]:
         "SELECT lo_import('/etc/hostname')",
         "SELECT pg_read_file('/etc/hostname')",
         "SELECT query_to_xml('DELETE FROM runs RETURNING 1', true, true, '')",
+        *sql_text_attacks(canary_pid, server_dir),
         "SELECT pg_advisory_lock(42)",
         "SELECT pg_reload_conf()",
         "CREATE TEMP TABLE t AS SELECT * FROM runs",
@@ -142,6 +143,39 @@ def postgres_attacks(canary_pid: int, server_dir: Path) -> list[str]:
         "DISCARD ALL",
         "EXPLAIN ANALYZE DELETE FROM runs",
         "EXPLAIN (ANALYZE) WITH gone AS (DELETE FROM runs RETURNING 1) SELECT * FROM gone",
+    ]
+
+
+def sql_text_attacks(canary_pid: int, server_dir: Path) -> list[str]:
+    """Functions that run SQL given as text: the inner query is a string literal, which
+    neither the parser nor the plan's deparsed expressions look inside."""
+    kill = f"pg_terminate_backend({canary_pid})"
+    rewrite = f"SELECT {kill}::text::tsquery, ''b''::tsquery"
+    read = "SELECT pg_read_file(''/etc/hostname'')::tsquery, ''b''::tsquery"
+    reload = "SELECT pg_reload_conf()::text::tsquery, ''b''::tsquery"
+    # The tester's report picked its victim by query text (test_console_script_ts_rewrite_...); here, the canary.
+    by_query = (f"SELECT pg_terminate_backend(pid)::text::tsquery, ''b''::tsquery FROM pg_stat_activity "
+                f"WHERE pid = {canary_pid}")
+    export = f"SELECT lo_export(lo_from_bytea(0, ''x''), ''{server_dir / 'ts.txt'}'')::text::tsquery, ''b''::tsquery"
+    return [
+        f"SELECT ts_rewrite('a'::tsquery, '{by_query}')",
+        f"SELECT ts_rewrite('a'::tsquery, '{rewrite}')",
+        f"SELECT ts_rewrite('a'::tsquery, '{read}')",
+        f"SELECT ts_rewrite('a'::tsquery, '{reload}')",
+        f"SELECT ts_rewrite('a'::tsquery, '{export}')",
+        f"SELECT pg_catalog.ts_rewrite('a'::tsquery, '{rewrite}')",
+        f"SELECT \"ts_rewrite\"('a'::tsquery, '{rewrite}')",
+        f"SELECT pg_catalog.\"ts_rewrite\"('a'::tsquery, '{rewrite}')",
+        f"SELECT * FROM (SELECT ts_rewrite('a'::tsquery, '{rewrite}') AS q) s",
+        f"WITH q AS (SELECT ts_rewrite('a'::tsquery, '{rewrite}') AS q) SELECT * FROM q",
+        f"SELECT count(*) FROM runs WHERE ts_rewrite('a'::tsquery, '{rewrite}') IS NULL",
+        f"VALUES (true), (ts_rewrite('a'::tsquery, '{rewrite}') IS NULL)",
+        f"SELECT * FROM ts_stat('SELECT to_tsvector({kill}::text)')",
+        f"SELECT * FROM pg_catalog.ts_stat('SELECT to_tsvector({kill}::text)', 'a')",
+        f"SELECT query_to_xml('SELECT {kill}', true, true, '')",
+        f"SELECT pg_catalog.query_to_xml('SELECT pg_read_file(''/etc/hostname'')', true, true, '')",
+        f"SELECT query_to_xml_and_xmlschema('SELECT {kill}', true, true, '')",
+        "SELECT query_to_xml('SELECT pg_reload_conf()', true, true, '')",
     ]
 
 
@@ -567,3 +601,114 @@ def test_sqlite_store_path_with_uri_characters_stays_read_only(tmp_path):
     with pytest.raises(exceptions.QueryFailed):
         execute_sqlite(location.sqlite_path, "DELETE FROM metrics")
     assert snapshot_sqlite(tmp_path, location) == before
+
+
+# ------------------------------------------------------------------ functions that run SQL given as text
+
+
+# Argument names PostgreSQL gives SQL text, wider than runelog's own list on purpose.
+SQL_TEXT_ARGUMENT_NAMES = ("query", "sql", "sqlquery", "sql_query", "querytext", "query_text", "statement",
+                           "stmt", "command", "cmd", "cursor", "sqlstr", "sql_text", "select")
+# Functions that run SQL without naming the argument, or build their own query.
+UNNAMED_SQL_TEXT = ("ts_rewrite", "table_to_xml", "table_to_xmlschema", "table_to_xml_and_xmlschema",
+                    "schema_to_xml", "schema_to_xmlschema", "schema_to_xml_and_xmlschema", "database_to_xml",
+                    "database_to_xmlschema", "database_to_xml_and_xmlschema", "dblink", "dblink_exec")
+
+
+def sql_text_functions(url: str) -> list[tuple[str, list[str]]]:
+    """(name, input argument types) of every function on this server that runs SQL it is given."""
+    query = text(
+        "SELECT DISTINCT p.proname, p.oid, ARRAY(SELECT format_type(t, NULL) FROM unnest(p.proargtypes) t) "
+        "FROM pg_proc p LEFT JOIN LATERAL unnest(p.proargnames) WITH ORDINALITY AS a(name, i) ON true "
+        "WHERE (lower(a.name) = ANY(:names) AND (p.proargmodes IS NULL OR p.proargmodes[a.i] IN ('i', 'b', 'v'))) "
+        "OR 'refcursor'::regtype = ANY(p.proargtypes) OR p.proname = ANY(:unnamed) ORDER BY 1, 2")
+    with create_engine(url, poolclass=NullPool).connect() as conn:
+        rows = conn.execute(text(str(query)), {"names": list(SQL_TEXT_ARGUMENT_NAMES),
+                                                "unnamed": list(UNNAMED_SQL_TEXT)}).all()
+    return [(name, list(types)) for name, _, types in rows]
+
+
+def test_every_postgres_function_that_runs_sql_text_is_refused(pg_store):
+    """The server's catalogue, not a list copied into the test: each function with an input
+    argument named like SQL text (or a cursor), and the known unnamed ones, is refused by the
+    command and by the server-side lock alone (parser bypassed), however it is spelt."""
+    server, role, _ = pg_store
+    url = role("superuser")
+    location = db.locate(database_url=url)
+    functions = sql_text_functions(url)
+    names = {name for name, _ in functions}
+    assert {"ts_rewrite", "ts_stat", "query_to_xml", "query_to_xmlschema", "query_to_xml_and_xmlschema",
+            "cursor_to_xml", "table_to_xml", "schema_to_xml", "database_to_xml"} <= names, names
+    before = server.snapshot()
+    for name, types in functions:
+        arguments = ", ".join(f"NULL::{t}" for t in types)
+        for spelling in (name, f"pg_catalog.{name}", f'"{name}"', name.upper()):
+            call = f"SELECT {spelling}({arguments})"
+            with pytest.raises(exceptions.SqlNotAllowed):
+                run_readonly(location, call)
+            with pytest.raises(exceptions.SqlNotAllowed):
+                execute_postgres(url, call)
+        assert_refused_cleanly(cli("--database-url", url, "sql", f"SELECT * FROM {name}({arguments}) AS f"), name)
+    assert server.snapshot() == before
+
+
+def test_console_script_ts_rewrite_leaves_a_sleeping_session_alive(pg_store):
+    """The tester's report as typed: `runelog sql "SELECT ts_rewrite(...)"` aimed at a session
+    running `select pg_sleep(60)`; it is refused and the session is still running."""
+    server, role, _ = pg_store
+    url = make_url(role("superuser")).set(drivername="postgresql")
+    canary = subprocess.Popen([sys.executable, "-c", "import psycopg, sys\n"
+                               "with psycopg.connect(sys.argv[1]) as c: c.execute('select pg_sleep(60)')",
+                               url.render_as_string(hide_password=False)])
+    try:
+        deadline = time.monotonic() + 10
+        waiting = text("SELECT count(*) FROM pg_stat_activity WHERE query = 'select pg_sleep(60)'")
+        while time.monotonic() < deadline:
+            with server.engine.connect() as conn:
+                if conn.execute(waiting).scalar():
+                    break
+            time.sleep(0.05)
+        else:
+            raise AssertionError("the sleeping session never started")
+        attack = ("SELECT ts_rewrite('a'::tsquery, 'SELECT pg_terminate_backend(pid)::text::tsquery, ''b''::tsquery "
+                  "FROM pg_stat_activity WHERE query LIKE ''select pg_sleep(60)%''')")
+        assert_console_refused(console_scripts(["--database-url", role("superuser"), "sql", attack]))
+        with server.engine.connect() as conn:
+            assert conn.execute(waiting).scalar() == 1
+        assert canary.poll() is None
+    finally:
+        canary.kill()
+        canary.wait()
+
+
+# ------------------------------------------------------------------ --json is strict JSON
+
+
+def test_sql_json_is_strict_json_for_non_finite_numbers(sqlite_store):
+    """`sql --json` writes ±inf and NaN as the strings every --json output uses, never as the
+    bare Infinity/NaN that strict JSON parsers reject."""
+    import json
+
+    def refuse(constant):
+        raise ValueError(f"not JSON: {constant}")
+
+    root, _, _ = sqlite_store
+    out = cli("--store", str(root), "sql", "select 1e999 as x, -1e999 as y, 0.5 as z, 'NaN' as s", "--json")
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.output, parse_constant=refuse) == [{"x": "Infinity", "y": "-Infinity", "z": 0.5, "s": "NaN"}]
+    assert [float(v) for v in ("Infinity", "-Infinity")] == [float("inf"), float("-inf")]
+
+
+def test_print_json_is_strict_for_every_non_finite_kind(capsys):
+    import json
+    from decimal import Decimal
+
+    import numpy as np
+
+    from runelog.cli.common import print_json
+
+    print_json({"f": [float("nan"), float("inf"), -float("inf"), 1.5], "np": [np.float32("inf"), np.float32(0.5)],
+                "dec": [Decimal("NaN"), Decimal("-Infinity"), Decimal("1.50")], "n": 3, "b": True})
+    document = json.loads(capsys.readouterr().out, parse_constant=lambda c: pytest.fail(f"not JSON: {c}"))
+    assert document == {"f": ["NaN", "Infinity", "-Infinity", 1.5], "np": ["Infinity", 0.5],
+                        "dec": ["NaN", "-Infinity", "1.50"], "n": 3, "b": True}
