@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 import sys
 from pathlib import Path
 from typing import Optional
@@ -73,7 +72,7 @@ def lineage(
     direction = "downstream" if downstream else "upstream"
     edges = t.get_lineage(run, direction, depth)
     if as_json:
-        print(json.dumps(edges))
+        print_json(edges)
         return
     root_run = t.get_run(run)
     tree = Tree(_label(root_run["run_id"], _experiment_name(t, root_run), root_run.get("run_name"), root_run["status"]))
