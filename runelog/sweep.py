@@ -21,7 +21,10 @@ package), so a config cannot run arbitrary code, and estimator params that
 name files or folders (`memory:` and the like) are refused, so a sweep writes
 nothing outside its store. Each run is a runelog run: one that raises
 (including a dataset loader that raises) is recorded FAILED and the sweep
-goes on; the caller hears of it at the end.
+goes on; the caller hears of it at the end. With jobs > 1, Ctrl-C or SIGTERM
+stops the sweep: no new run starts, the running ones end KILLED; a worker
+whose parent dies ends its run KILLED, and a worker that dies (SIGKILL) has
+its run reaped by the parent.
 
 This is a face: it uses only the public API (`get_tracker`), like the CLI.
 """
@@ -32,15 +35,19 @@ import contextlib
 import importlib
 import json
 import os
+import signal
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .exceptions import SweepConfigError, SweepFileNotFound, SweepOptionError, SweepRunsFailed
+from .exceptions import (RunTerminated, SweepConfigError, SweepFileNotFound, SweepOptionError,
+                         SweepRunsFailed)
 
 if TYPE_CHECKING:
     from .tracker import RuneLog
@@ -58,6 +65,7 @@ PATH_PARAM_NAMES = frozenset({
 PATH_PARAM_SUFFIXES = ("_dir", "_directory", "_folder", "_path", "_file", "_filename")
 
 _RESULT_MARK = "RUNELOG-SWEEP-RESULT "
+STOP_GRACE_SECONDS = 5.0  # after Ctrl-C/SIGTERM, how long workers get to record KILLED before SIGKILL
 
 
 @dataclass(frozen=True)
@@ -112,7 +120,14 @@ def load_config(path: str | Path, *, workdir: str | Path | None = None) -> Sweep
     if not Path(path).is_file():
         raise SweepFileNotFound(path, "", "the file does not exist")
     try:
-        raw = yaml.safe_load(Path(path).read_text())
+        text = Path(path).read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SweepConfigError(path, "", f"it is not UTF-8 text (byte {exc.start}); a sweep file is YAML "
+                                         "saved as UTF-8") from None
+    except OSError as exc:
+        raise SweepConfigError(path, "", f"it cannot be read ({exc.strerror or exc})") from None
+    try:
+        raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise SweepConfigError(path, "", f"it is not valid YAML ({exc})") from None
     problem = _Checker(path)
@@ -376,23 +391,92 @@ def _worker_path(config: SweepConfig) -> list[str]:
     return kept
 
 
-def _run_in_process(config: SweepConfig, spec: RunSpec, store: str | None,
-                    database_url: str | None, folder: str) -> _Outcome:
-    """One run in a worker process started in `folder` (empty); paths are resolved here first."""
-    store = store if store is not None else os.environ.get("RUNELOG_HOME", ".")
-    command = [sys.executable, "-I", "-c", _BOOTSTRAP, json.dumps(_worker_path(config)),
-               str(Path(config.path).resolve()), spec.id, "--store", str(Path(store).resolve()),
-               "--workdir", str(Path.cwd())]
-    if database_url is not None:
-        command += ["--database-url", database_url]
-    done = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL, cwd=folder,
-                          env={**os.environ, "PYTHONSAFEPATH": "1"})
-    for line in reversed(done.stdout.splitlines()):
-        if line.startswith(_RESULT_MARK):
-            found = json.loads(line[len(_RESULT_MARK):])
-            return _Outcome(found["spec_id"], found["run_id"], found["metrics"], found["error"])
-    tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
-    return _Outcome(spec.id, "", None, f"the worker process exited with status {done.returncode}: {tail}")
+class _Workers:
+    """Runs sweep runs in worker processes (one thread each waits for its worker) and can stop them all.
+
+    Each worker gets its own session, so a terminal's Ctrl-C reaches only this
+    process, which passes the signal on once (`stop`); and each holds the read
+    end of a pipe whose write end only this process has: when this process dies,
+    however it dies, the worker sees the pipe close and ends its run KILLED.
+    A worker that dies without reporting (SIGKILL, the OOM killer) leaves its
+    run RUNNING; the run is reaped here, by the worker's pid.
+    """
+
+    def __init__(self, config: SweepConfig, store: str | None, database_url: str | None, folder: str):
+        self.config, self.database_url, self.folder = config, database_url, folder
+        self.store = str(Path(store if store is not None else os.environ.get("RUNELOG_HOME", ".")).resolve())
+        self._lock = threading.Lock()
+        self._running: dict[str, subprocess.Popen] = {}
+        self.stopping = False
+
+    def run(self, spec: RunSpec) -> _Outcome | None:
+        """One run in a fresh worker started in `folder` (empty); None if the sweep was stopped first."""
+        command = [sys.executable, "-I", "-c", _BOOTSTRAP, json.dumps(_worker_path(self.config)),
+                   str(Path(self.config.path).resolve()), spec.id, "--store", self.store,
+                   "--workdir", str(Path.cwd())]
+        if self.database_url is not None:
+            command += ["--database-url", self.database_url]
+        with self._lock:  # stop() sees every worker started, and none starts after it
+            if self.stopping:
+                return None
+            watched, parent_end = os.pipe()
+            try:
+                worker = subprocess.Popen(command + ["--parent-pipe", str(watched)], pass_fds=(watched,),
+                                          start_new_session=True, stdin=subprocess.DEVNULL,
+                                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                          cwd=self.folder, env={**os.environ, "PYTHONSAFEPATH": "1"})
+            except BaseException:
+                os.close(parent_end)
+                raise
+            finally:
+                os.close(watched)
+            self._running[spec.id] = worker
+        try:
+            out, err = worker.communicate()
+        finally:
+            os.close(parent_end)
+            with self._lock:
+                self._running.pop(spec.id, None)
+        for line in reversed(out.splitlines()):
+            if line.startswith(_RESULT_MARK):
+                found = json.loads(line[len(_RESULT_MARK):])
+                return _Outcome(found["spec_id"], found["run_id"], found["metrics"], found["error"])
+        code = worker.returncode
+        how = (f"was killed by signal {-code} ({signal.Signals(-code).name})" if code < 0
+               else f"exited with status {code}")
+        tail = (err.strip().splitlines() or ["no output"])[-1]
+        reaped = self._reap(spec, worker.pid)
+        left = f"; its run {reaped[0][:8]} is recorded KILLED" if reaped else ""
+        return _Outcome(spec.id, reaped[0] if reaped else "", None,
+                        f"the worker process {how}{left}: {tail}")
+
+    def _reap(self, spec: RunSpec, pid: int) -> list[str]:
+        """Mark KILLED the run the dead worker `pid` left RUNNING (it cannot record its end itself)."""
+        from . import get_tracker
+
+        tracker = get_tracker(self.store, database_url=self.database_url)
+        try:
+            mine = [r["run_id"] for r in tracker.find_runs(self.config.experiment_name, status="RUNNING")
+                    if r.get("pid") == pid and r.get("run_name") == spec.id]
+            return tracker.reap_runs(stale_after=float("inf"), run_ids=mine) if mine else []
+        finally:
+            tracker.close()
+
+    def stop(self, signum: int, grace: float = STOP_GRACE_SECONDS) -> None:
+        """Start no more workers; pass `signum` to the running ones, and SIGKILL any still alive after `grace`."""
+        with self._lock:
+            self.stopping = True
+            running = list(self._running.values())
+        for worker in running:
+            with contextlib.suppress(ProcessLookupError):
+                worker.send_signal(signum)
+        deadline = time.monotonic() + grace
+        for worker in running:
+            while worker.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if worker.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    worker.kill()  # its thread then reaps its run
 
 
 def _worker_main(argv: list[str] | None = None) -> None:
@@ -407,7 +491,10 @@ def _worker_main(argv: list[str] | None = None) -> None:
     parser.add_argument("--store")
     parser.add_argument("--database-url")
     parser.add_argument("--workdir")
+    parser.add_argument("--parent-pipe", type=int)
     args = parser.parse_args(argv)
+    if args.parent_pipe is not None:
+        _end_when_parent_dies(args.parent_pipe)
     config = load_config(args.config, workdir=args.workdir)
     spec = next(s for s in config.runs if s.id == args.spec_id)
     tracker = get_tracker(args.store, database_url=args.database_url)
@@ -420,7 +507,54 @@ def _worker_main(argv: list[str] | None = None) -> None:
                                      "metrics": outcome.metrics, "error": outcome.error}))
 
 
+def _end_when_parent_dies(fd: int) -> None:
+    """Watch the pipe only the parent writes to: at EOF the parent is gone, so end this worker
+    with SIGTERM (its open run is recorded KILLED). Portable, unlike PR_SET_PDEATHSIG."""
+    def watch():
+        try:
+            while os.read(fd, 1024):
+                pass
+        except OSError:
+            pass
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="runelog-sweep-parent-watch", daemon=True).start()
+
+
 # ---------------------------------------------------------------- the sweep
+
+
+@contextlib.contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    """SIGTERM raises RunTerminated here (as Ctrl-C raises KeyboardInterrupt), so the sweep can stop
+    its workers; only on the main thread and where SIGTERM still has its default action."""
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
+        yield
+        return
+
+    def handle(signum, frame):
+        raise RunTerminated(signum)
+
+    signal.signal(signal.SIGTERM, handle)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """While the workers are being stopped, a further Ctrl-C/SIGTERM does not cut that short."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in before.items():
+            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
 
 
 @contextlib.contextmanager
@@ -507,15 +641,28 @@ def run_sweep(config_path: str | Path, progress_handler: Callable[[str], Any] | 
         # stays in its run.
         import tempfile
 
-        with tempfile.TemporaryDirectory(prefix="runelog-sweep-") as folder, \
-                ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = [pool.submit(_run_in_process, config, spec, store, database_url, folder)
-                       for spec in config.runs]
-            for future in as_completed(futures):
-                outcome = future.result()
-                say(f"run '{outcome.spec_id}' " + ("finished" if outcome.error is None else
-                                                    f"FAILED while {outcome.error}"))
-                record(outcome)
+        with tempfile.TemporaryDirectory(prefix="runelog-sweep-") as folder:
+            workers = _Workers(config, store, database_url, folder)
+            pool = ThreadPoolExecutor(max_workers=jobs)
+            try:
+                with _sigterm_raises():
+                    waiting = {pool.submit(workers.run, spec) for spec in config.runs}
+                    while waiting:
+                        done, waiting = wait(waiting, timeout=0.2, return_when=FIRST_COMPLETED)
+                        for future in done:
+                            outcome = future.result()
+                            say(f"run '{outcome.spec_id}' " + ("finished" if outcome.error is None else
+                                                                f"FAILED while {outcome.error}"))
+                            record(outcome)
+            except BaseException as exc:
+                # Ctrl-C or SIGTERM (or an error here): no new run starts, the running ones end KILLED.
+                signum = signal.SIGINT if isinstance(exc, KeyboardInterrupt) else signal.SIGTERM
+                with _signals_held():
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    workers.stop(signum)
+                    pool.shutdown(wait=True)
+                raise
+            pool.shutdown(wait=True)
     order = {spec.id: i for i, spec in enumerate(config.runs)}
     result.finished.sort(key=lambda r: order[r[0]])
     result.failed.sort(key=lambda r: order[r[0]])

@@ -13,7 +13,7 @@ import logging
 import os
 import sys
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -683,11 +683,21 @@ class RuneLog:
         again under the lock writers commit under, just before it is unlinked."""
         return maintenance.collect(self._blobs, self._write, self._read, grace_seconds, dry_run)
 
-    def reap_runs(self, stale_after: float = liveness.STALE_AFTER_SECONDS, dry_run: bool = False) -> list[str]:
+    def reap_runs(self, stale_after: float = liveness.STALE_AFTER_SECONDS, dry_run: bool = False,
+                  run_ids: Collection[str] | None = None) -> list[str]:
         """Mark KILLED the RUNNING runs whose process is gone from this host, or whose
-        heartbeat is older than `stale_after` seconds; return their ids (`dry_run`: only list them)."""
+        heartbeat is older than `stale_after` seconds; return their ids (`dry_run`: only list them).
+        `run_ids`: look at these runs only (a sweep reaps its own dead worker's run, nothing else)."""
         with self._write() as s:
-            return liveness.reap(s, stale_after, exclude={self._active_run_id} - {None}, dry_run=dry_run)
+            exclude = {self._active_run_id} - {None}
+            if run_ids is not None:
+                from sqlalchemy import select
+
+                from .models import Run
+
+                running = s.execute(select(Run.id).where(Run.status == "RUNNING")).scalars()
+                exclude |= set(running) - set(run_ids)
+            return liveness.reap(s, stale_after, exclude=exclude, dry_run=dry_run)
 
     def verify(self, run_id: str | None = None,
                on_blob: Callable[[str], None] | None = None) -> maintenance.VerifyReport:

@@ -6,11 +6,14 @@ console-script processes, real worker processes, real files.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -324,4 +327,163 @@ def test_bad_run_sweep_options_are_refused_before_any_run(tmp_path):
         with pytest.raises(SweepOptionError) as raised:
             run_sweep(config, **options)
         assert isinstance(raised.value, ValueError) and "jobs" in str(raised.value)
+    assert not (tmp_path / ".runelog").exists()
+
+
+# ------------------------------------------------------------ stopping a parallel sweep: signals, dead processes
+
+# Runs that go on far longer than any test (a Python-level loop over trees, so signals land at once).
+ENDLESS = """
+experiment_name: endless
+dataset: {source: sklearn.datasets.load_iris}
+validation: {strategy: train_test_split, params: {test_size: 0.3, random_state: 0}}
+evaluation: {metrics: [accuracy_score]}
+runs:
+"""
+ENDLESS_RUN = ("  - {id: %s, model_class: sklearn.ensemble.RandomForestClassifier, "
+               "model_params: {n_estimators: 1000000, max_depth: 2}}\n")
+QUICK_RUN = "  - {id: %s, model_class: sklearn.tree.DecisionTreeClassifier, model_params: {random_state: 0}}\n"
+
+
+def _start_sweep(tmp_path: Path, runs: str, jobs: int = 2) -> subprocess.Popen:
+    """`runelog sweep` in a process group of its own, as a terminal starts it."""
+    config = _write(tmp_path, ENDLESS + runs)
+    return subprocess.Popen([RUNELOG, "--store", str(tmp_path / "s"), "sweep", str(config), "--jobs", str(jobs)],
+                            cwd=tmp_path, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+
+
+def _runs(tmp_path: Path) -> dict[str, tuple[str, int, str | None]]:
+    """name -> (status, pid, error), read straight from the SQLite file."""
+    import sqlite3
+
+    db = tmp_path / "s" / ".runelog" / "runelog.db"
+    if not db.exists():
+        return {}
+    connection = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
+    try:
+        return {name: (status, pid, error) for name, status, pid, error in
+                connection.execute("select name, status, pid, error from runs")}
+    except sqlite3.OperationalError:  # the schema is being created
+        return {}
+    finally:
+        connection.close()
+
+
+def _wait_running(tmp_path: Path, sweep: subprocess.Popen, names: set[str], timeout: float = 90) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = _runs(tmp_path)
+        if {n for n, (status, _, _) in found.items() if status == "RUNNING"} >= names:
+            return found
+        assert sweep.poll() is None, sweep.communicate()[0]
+        time.sleep(0.2)
+    raise AssertionError(f"runs {names} never ran: {_runs(tmp_path)}")
+
+
+def _alive(pid: int) -> bool:
+    """A process that exists and is not a zombie (a container's init may not reap orphans)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False
+
+
+def _gone_soon(pids, timeout: float = 15) -> bool:
+    deadline = time.monotonic() + timeout
+    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return not any(_alive(pid) for pid in pids)
+
+
+@pytest.fixture
+def sweeps():
+    """Every sweep a test starts, and every worker pid it saw: killed at the end whatever happened."""
+    started: list[subprocess.Popen] = []
+    pids: list[int] = []
+    yield started, pids
+    for sweep in started:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(sweep.pid, signal.SIGKILL)
+        sweep.wait()
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.slow  # two worker processes start and train under a loaded machine
+@pytest.mark.parametrize("signum, code, reason", [(signal.SIGINT, 130, "KeyboardInterrupt"),
+                                                  (signal.SIGTERM, 143, "SIGTERM")])
+def test_ctrl_c_or_sigterm_to_the_group_stops_a_parallel_sweep_at_once(tmp_path, sweeps, signum, code, reason):
+    sweep = _start_sweep(tmp_path, "".join(ENDLESS_RUN % n for n in ("e1", "e2", "e3", "e4")))
+    sweeps[0].append(sweep)
+    found = _wait_running(tmp_path, sweep, {"e1", "e2"})
+    sweeps[1].extend(pid for _, pid, _ in found.values())
+    os.killpg(sweep.pid, signum)  # as a terminal's Ctrl-C does: the whole foreground group
+    sent = time.monotonic()
+    output = sweep.communicate(timeout=30)[0]
+    assert time.monotonic() - sent < 10, output
+    assert sweep.returncode == code, output
+    assert "Traceback" not in output
+    time.sleep(2)  # a pending run that had been started would have been created by now
+    assert _runs(tmp_path) == {n: ("KILLED", found[n][1], reason) for n in ("e1", "e2")}
+    assert _gone_soon(pid for _, pid, _ in found.values())
+
+
+@pytest.mark.slow
+def test_sigterm_to_the_parent_alone_is_passed_on_to_its_workers(tmp_path, sweeps):
+    sweep = _start_sweep(tmp_path, "".join(ENDLESS_RUN % n for n in ("e1", "e2", "e3")))
+    sweeps[0].append(sweep)
+    found = _wait_running(tmp_path, sweep, {"e1", "e2"})
+    sweeps[1].extend(pid for _, pid, _ in found.values())
+    sweep.send_signal(signal.SIGTERM)  # `kill PID`: only the parent hears it
+    output = sweep.communicate(timeout=30)[0]
+    assert sweep.returncode == 143, output
+    assert _gone_soon(pid for _, pid, _ in found.values())
+    time.sleep(2)
+    assert _runs(tmp_path) == {n: ("KILLED", found[n][1], "SIGTERM") for n in ("e1", "e2")}
+
+
+@pytest.mark.slow
+def test_workers_end_their_runs_killed_when_the_parent_is_sigkilled(tmp_path, sweeps):
+    sweep = _start_sweep(tmp_path, "".join(ENDLESS_RUN % n for n in ("e1", "e2", "e3")))
+    sweeps[0].append(sweep)
+    found = _wait_running(tmp_path, sweep, {"e1", "e2"})
+    sweeps[1].extend(pid for _, pid, _ in found.values())
+    sweep.kill()  # nothing to pass anything on: the workers notice on their own
+    sweep.wait()
+    assert _gone_soon((pid for _, pid, _ in found.values()), timeout=20), _runs(tmp_path)
+    assert _runs(tmp_path) == {n: ("KILLED", found[n][1], "SIGTERM") for n in ("e1", "e2")}
+
+
+@pytest.mark.slow
+def test_a_sigkilled_worker_leaves_its_run_recorded_not_running(tmp_path, sweeps):
+    sweep = _start_sweep(tmp_path, ENDLESS_RUN % "oom" + QUICK_RUN % "quick")
+    sweeps[0].append(sweep)
+    found = _wait_running(tmp_path, sweep, {"oom"})
+    sweeps[1].append(found["oom"][1])
+    os.kill(found["oom"][1], signal.SIGKILL)  # as the OOM killer does
+    output = sweep.communicate(timeout=60)[0]
+    assert sweep.returncode == 1, output
+    assert "Traceback" not in output
+    assert "oom failed" in output and "killed by signal 9 (SIGKILL)" in output and "recorded KILLED" in output
+    runs = _runs(tmp_path)
+    assert runs["quick"][0] == "FINISHED"
+    status, pid, error = runs["oom"]
+    assert status == "KILLED" and error == f"reaped: process {pid} is gone"
+
+
+@pytest.mark.parametrize("content", [b"\xff\xfe: [", b"\x00\x01\x02\x89PNG\r\n", "name: caf\xe9".encode("latin-1")])
+def test_a_file_that_is_not_utf8_text_is_a_config_error(tmp_path, content):
+    bad = tmp_path / "bad.yaml"
+    bad.write_bytes(content)
+    if content.startswith(b"\x00"):  # valid UTF-8 but not text: YAML refuses the control characters
+        with pytest.raises(SweepConfigError):
+            run_sweep(bad)
+    else:
+        with pytest.raises(SweepConfigError, match="is not UTF-8 text"):
+            run_sweep(bad)
+    done = _cli("sweep", bad, cwd=tmp_path)
+    assert done.returncode == 1 and "Traceback" not in done.stdout + done.stderr
+    assert "bad.yaml" in done.stdout + done.stderr
     assert not (tmp_path / ".runelog").exists()
