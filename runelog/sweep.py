@@ -442,8 +442,7 @@ class _Workers:
                 found = json.loads(line[len(_RESULT_MARK):])
                 return _Outcome(found["spec_id"], found["run_id"], found["metrics"], found["error"])
         code = worker.returncode
-        how = (f"was killed by signal {-code} ({signal.Signals(-code).name})" if code < 0
-               else f"exited with status {code}")
+        how = f"was killed by signal {-code} ({_signal_name(-code)})" if code < 0 else f"exited with status {code}"
         tail = (err.strip().splitlines() or ["no output"])[-1]
         reaped = self._reap(spec, worker.pid)
         left = f"; its run {reaped[0][:8]} is recorded KILLED" if reaped else ""
@@ -505,6 +504,13 @@ def _worker_main(argv: list[str] | None = None) -> None:
         tracker.close()
     print(_RESULT_MARK + json.dumps({"spec_id": outcome.spec_id, "run_id": outcome.run_id,
                                      "metrics": outcome.metrics, "error": outcome.error}))
+
+
+def _signal_name(signum: int) -> str:
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return "unknown signal"
 
 
 def _end_when_parent_dies(fd: int) -> None:
