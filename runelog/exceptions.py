@@ -642,3 +642,43 @@ class SweepOptionError(InvalidInput, ValueError):
 
 class StorePathNotAFolder(StoreUnreadable, NotADirectoryError):
     """Part of the store's path is a file (get_tracker("notes.txt")); 0.2.0 raised NotADirectoryError."""
+
+
+class BackupFailed(StorageError):
+    """A backup stopped part-way (full disk, I/O error): its temp folder was removed and DEST left as it was."""
+
+    def __init__(self, dest: str, cause: str, work: str, removed: bool):
+        self.operation, self.path, self.original_error = "backup", dest, None
+        self.dest, self.work, self.removed = dest, work, removed
+        RunelogException.__init__(self, f"The backup to '{dest}' failed: {cause} {self.outcome(dest, work, removed)}")
+
+    @staticmethod
+    def outcome(dest: str, work: str, removed: bool, again: str = "Fix the cause and run the backup again.") -> str:
+        kept = ("The partial copy was removed" if removed else
+                f"The partial copy could not be removed: delete the folder '{work}'")
+        return f"{kept}; nothing was written to '{dest}', and the store being backed up was not changed. {again}"
+
+    @classmethod
+    def of(cls, cause: Exception, dest: str, work: str, removed: bool) -> BackupFailed:
+        kind = BackupDiskFull if isinstance(cause, StoreDiskFull) else cls
+        text = getattr(cause, "detail", None) if isinstance(cause, StoreDiskFull) else None
+        return kind(dest, f"the disk is full ({text})." if text else f"{cause}", work, removed)
+
+
+class BackupDiskFull(BackupFailed, StoreDiskFull):
+    """No room left where the backup was being written; nothing of it was kept."""
+
+    def __init__(self, dest: str, cause: str, work: str, removed: bool):
+        self.detail, self.new = cause, True
+        BackupFailed.__init__(self, dest, cause, work, removed)
+
+
+class BackupTargetInsideStore(InvalidInput):
+    """`runelog backup .runelog`: a backup inside the folder it copies would copy itself and die with the store."""
+
+    def __init__(self, dest: str, store_folder: str):
+        self.dest, self.store_folder = dest, store_folder
+        super().__init__(
+            f"'{dest}' is inside the folder of the store being backed up ('{store_folder}'); a backup there "
+            "would copy itself and be lost with the store. Give a folder outside it, e.g. "
+            "`runelog backup ../runelog-backup`.")

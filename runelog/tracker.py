@@ -107,8 +107,12 @@ class RuneLog:
         The copy is a store of its own: `dest/.runelog/runelog.db` (one consistent
         snapshot, by SQLite's online backup API) and, unless `blobs=False`, the blobs
         its rows reference, re-hashed on the way. Open it with get_tracker(dest).
-        Raises BackupTargetExists if `dest` holds a store, and BackupNotSupported on
-        PostgreSQL (use pg_dump). Returns a `runelog.backup.BackupReport`.
+        All or nothing: built in a temp folder and renamed to `dest` once whole and
+        checked; on a failure (BackupFailed, BackupDiskFull) or Ctrl-C the partial
+        copy is removed. Raises BackupTargetExists if `dest` holds a store,
+        BackupTargetInsideStore if it lies inside this store's folder or artifact
+        root, and BackupNotSupported on PostgreSQL (use pg_dump).
+        Returns a `runelog.backup.BackupReport`.
 
             report = tracker.backup("/mnt/backups/runelog-2026-06-01")
             print(report.runs, report.blobs, report.problems)

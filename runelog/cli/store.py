@@ -6,10 +6,11 @@ import re
 from typing import Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from ..progress import bar
-from .common import confirm, console, print_json, tracker
+from .common import confirm, console, errors, print_json, tracker
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhd]?)$")
 _SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -63,9 +64,15 @@ def backup(dest: str = typer.Argument(..., help="A new folder for the copy; it b
            no_blobs: bool = typer.Option(False, "--no-blobs", help="Copy only the database, not the artifact files."),
            as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
     """Copy the store safely while scripts write to it: the database (SQLite's online backup API)
-    and the blobs it references. On PostgreSQL, use pg_dump instead."""
+    and the blobs it references, all or nothing: DEST appears only once the copy is whole and checked.
+    On PostgreSQL, use pg_dump instead."""
     t = tracker()
-    report = t.backup(dest, blobs=not no_blobs)
+    try:
+        report = t.backup(dest, blobs=not no_blobs)
+    except (KeyboardInterrupt, SystemExit) as exc:  # Ctrl-C, SIGTERM: say what became of the partial copy
+        for note in getattr(exc, "__notes__", []):
+            errors.print(f"[red]interrupted:[/] {escape(note)}", highlight=False, soft_wrap=True)
+        raise typer.Exit(130 if isinstance(exc, KeyboardInterrupt) else exc.code) from None
     if as_json:
         print_json({**{k: v for k, v in report.__dict__.items() if k != "problems"},
                     "problems": [p.__dict__ for p in report.problems]})

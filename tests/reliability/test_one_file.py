@@ -8,6 +8,7 @@ integrity check and hold a consistent prefix of the writer's runs.
 
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -192,3 +193,158 @@ def test_backup_of_a_postgresql_store_says_to_use_pg_dump(postgres, tmp_path):
         t.close()
     finally:
         postgres.drop(name)
+
+
+# ------------------------------------------------------------ a backup is all or nothing
+
+def _store_with_blobs(root: Path, count: int, size: int) -> None:
+    """A store holding `count` random artifacts of `size` bytes (random: nothing deduplicates)."""
+    t = get_tracker(str(root))
+    with t.start_run(experiment_name="big", log_code=False):
+        for i in range(count):
+            path = root / f"a{i}.bin"
+            path.write_bytes(os.urandom(size))
+            t.log_artifact(str(path), name=f"a{i}.bin")
+            path.unlink()
+    t.close()
+
+
+def _cli(root: Path, *args: str, **kwargs) -> subprocess.Popen:
+    """A real `runelog --store ROOT ...` process."""
+    exe = shutil.which("runelog", path=os.path.dirname(sys.executable))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RUNELOG_")}
+    return subprocess.Popen([exe, "--store", str(root), *args], env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)
+
+
+def _whole_or_absent(dest: Path, blobs: int) -> bool:
+    """DEST does not exist, or it is a whole store whose every blob verifies; True if it exists."""
+    if not dest.exists():
+        return False
+    t = get_tracker(str(dest), read_only=True)
+    try:
+        report = t.verify()
+        assert report.ok and report.checked == blobs, report.problems
+    finally:
+        t.close()
+    return True
+
+
+def _leftovers(folder: Path) -> list[Path]:
+    return [p for p in folder.iterdir() if p.name.endswith(".partial")] if folder.is_dir() else []
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real 4 MiB tmpfs, remountable bigger. Needs root (CI runs as root)."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)]).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    yield mount
+    if subprocess.run(["umount", str(mount)]).returncode != 0:
+        subprocess.run(["umount", "-l", str(mount)])
+
+
+def test_a_backup_that_runs_out_of_disk_leaves_nothing_and_can_be_retried(tmp_path, small_disk):
+    root = tmp_path / "store"
+    _store_with_blobs(root, 40, 200_000)  # 8 MB of blobs for a 4 MiB disk
+    for dest in (small_disk / "backup", small_disk):  # a new folder, and an existing (empty) one
+        proc = _cli(root, "backup", str(dest))  # a real process
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 1, out + err
+        for attempt in range(2):  # the first failure does not block the next attempt
+            if attempt:
+                result = CliRunner().invoke(app, ["--store", str(root), "backup", str(dest)])
+                assert result.exit_code == 1, result.output
+                err = result.output
+            assert "disk is full" in err and "partial copy was removed" in err, err
+            assert "rolled back" not in err and "already holds" not in err and "Traceback" not in err, err
+            assert list(small_disk.iterdir()) == [] if dest == small_disk else not dest.exists(), attempt
+    t = get_tracker(str(root))
+    with pytest.raises(exceptions.StoreDiskFull, match="partial copy was removed"):  # the library says the same
+        t.backup(small_disk / "backup")
+    assert list(small_disk.iterdir()) == []
+    subprocess.run(["mount", "-o", "remount,size=64m", str(small_disk)], check=True)  # now there is room
+    report = t.backup(small_disk / "backup")
+    assert (report.runs, report.blobs, report.ok) == (1, 40, True)
+    t.close()
+    assert _whole_or_absent(small_disk / "backup", 40)
+    result = CliRunner().invoke(app, ["--store", str(root), "backup", str(small_disk)])
+    assert result.exit_code == 0, result.output
+    assert _whole_or_absent(small_disk, 40)
+    assert sorted(p.name for p in small_disk.iterdir()) == [".runelog", "backup"]
+
+
+def _copy_started(proc: subprocess.Popen, folder: Path) -> float:
+    """Wait until this backup process's temp folder appears in `folder` (its copy has begun)."""
+    deadline = time.monotonic() + 30
+    while proc.poll() is None and time.monotonic() < deadline:
+        if any(f"-{proc.pid}-" in p.name for p in _leftovers(folder)):
+            break
+        time.sleep(0.002)
+    return time.monotonic()
+
+
+@pytest.mark.slow
+def test_a_backup_stopped_by_a_signal_at_any_moment_is_whole_or_absent(tmp_path):
+    """SIGINT, SIGTERM and SIGKILL at random moments of a real `runelog backup`; then a retry succeeds."""
+    import random
+
+    root, blobs = tmp_path / "store", 40
+    _store_with_blobs(root, blobs, 250_000)
+    proc = _cli(root, "backup", str(tmp_path / "timed"))
+    started = _copy_started(proc, tmp_path)
+    assert proc.communicate(timeout=60) and proc.returncode == 0
+    duration = time.monotonic() - started  # how long the copy takes
+    seed = random.randrange(10**6)
+    rng = random.Random(seed)
+    dest = tmp_path / "backup"
+    stopped = 0
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL) * 2:
+        proc = _cli(root, "backup", str(dest))
+        _copy_started(proc, tmp_path)
+        time.sleep(rng.uniform(0.0, 1.1) * duration)  # a random moment of the copy (or just after it)
+        proc.send_signal(signum)
+        out, err = proc.communicate(timeout=60)
+        where = f"seed {seed}, signal {signum}, exit {proc.returncode}: {err}"
+        assert "Traceback" not in err, where
+        if _whole_or_absent(dest, blobs):  # renamed into place before the signal: a whole store
+            assert proc.returncode in (0, 130, 128 + signum, -signum), where
+            shutil.rmtree(dest)
+        else:
+            stopped += 1
+            if signum != signal.SIGKILL:  # caught: the temp folder is gone too, and the message says so
+                assert proc.returncode in (130, 128 + signum), where
+                assert "partial copy was removed" in err and _leftovers(tmp_path) == [], where
+        for partial in _leftovers(tmp_path):  # a killed backup's temp folder never opens as a store
+            assert not (partial / ".runelog").exists(), where
+    assert stopped, f"seed {seed}: every signal came after the copy was done"
+    proc = _cli(root, "backup", str(dest))
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert _whole_or_absent(dest, blobs)
+    assert _leftovers(tmp_path) == []  # the killed backups' temp folders were cleaned up
+
+
+def test_a_backup_inside_the_store_it_copies_is_refused(tmp_path):
+    root = tmp_path / "store"
+    _store_with_blobs(root, 1, 10)
+    for dest in (".runelog", ".runelog/blobs", ".runelog/tmp/x"):
+        result = CliRunner().invoke(app, ["--store", str(root), "backup", str(root / dest)])
+        assert result.exit_code == 1 and "inside the folder of the store" in result.output, result.output
+        assert "Traceback" not in result.output
+    proc = _cli(root, "backup", ".runelog/blobs", cwd=root)  # as typed in the store's folder
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1 and "inside the folder of the store" in err and "Traceback" not in err, out + err
+    assert not (root / ".runelog" / ".runelog").exists() and not (root / ".runelog" / "blobs" / ".runelog").exists()
+    assert not (root / ".runelog" / "tmp" / "x").exists()
+    t = get_tracker(str(tmp_path / "meta"), artifact_root=str(tmp_path / "artifacts"))
+    with pytest.raises(exceptions.BackupTargetInsideStore, match="artifacts"):
+        t.backup(tmp_path / "artifacts" / "copy")
+    with pytest.raises(exceptions.InvalidInput):
+        t.backup(tmp_path / "meta" / ".runelog")
+    t.close()
+    assert not (tmp_path / "artifacts" / "copy").exists()
