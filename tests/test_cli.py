@@ -124,6 +124,7 @@ def test_sql_reads_and_refuses_writes(pipeline):
     assert "clf" in invoke(store, "sql", "--file", str(query)).output
 
 
+@pytest.mark.slow  # over 12 s: run by `make test-slow` (and CI)
 def test_examples_run_against_the_selected_store(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     store = tmp_path / "s"

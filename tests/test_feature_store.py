@@ -131,6 +131,7 @@ def test_the_reference_scripts_run_unmodified_and_leave_a_pinned_lineage_link(tm
     assert sha256(tmp_path / "iris_features.parquet") == sha256(parquet)  # the downloaded copy
 
 
+@pytest.mark.slow  # over 12 s: run by `make test-slow` (and CI)
 def test_project_examples_two_versions_lineage_and_registry(tmp_path):
     examples = REPO / "examples" / "feature_store"
     first = run_script(examples / "make_features.py", tmp_path)

@@ -9,6 +9,8 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from runelog import db
 
 from .conftest import REPO
@@ -29,6 +31,7 @@ def build_wheel(tmp_path: Path) -> Path:
     return wheel
 
 
+@pytest.mark.slow  # over 12 s: run by `make test-slow` (and CI)
 def test_wheel_installs_into_a_fresh_venv_and_opens_a_new_store(tmp_path):
     wheel = build_wheel(tmp_path)
     names = zipfile.ZipFile(wheel).namelist()

@@ -154,6 +154,7 @@ def run_workflow(cwd, env):
         assert done.returncode == 0, done.stderr
 
 
+@pytest.mark.slow  # over 12 s: run by `make test-slow` (and CI)
 def test_feature_store_workflow_gives_the_same_lineage_on_both_backends(pg_database, tmp_path):
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("RUNELOG_")}
     outcomes = {}

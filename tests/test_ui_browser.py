@@ -83,6 +83,7 @@ def page_text(browser, url: str, expected: list[str], timeout: float = 45) -> st
     return browser.find_element(By.TAG_NAME, "body").text
 
 
+@pytest.mark.slow  # over 12 s: run by `make test-slow` (and CI)
 def test_every_page_in_a_real_browser(served, browser, tmp_path):
     base, ids = served
     page_text(browser, f"{base}/?page=Experiments", ["Experiments", "Best value of metric"])

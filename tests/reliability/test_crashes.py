@@ -80,6 +80,7 @@ with tracker.start_run(experiment_name="crash", log_code=False, log_git_meta=Fal
 """
 
 
+@pytest.mark.slow  # over 12 s: run by `make test-slow` (and CI)
 def test_sigkill_in_a_logging_loop_twenty_times(tmp_path):
     store = tmp_path / "s"
     child = script(tmp_path, "kill.py", KILL_CHILD)
