@@ -322,13 +322,23 @@ def test_a_sqlite_file_with_no_tables_is_refused_not_initialised(tmp_path):
     with sqlite3.connect(path) as conn:
         conn.execute("PRAGMA user_version = 7")  # a valid database file with a header and no tables
     conn.close()
+    before = path.read_bytes()
     refused_everywhere(tmp_path, tmp_path, exceptions.StoreUnreadable, "no tables")
+    assert path.read_bytes() == before  # not initialised: no schema, no WAL switch
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT count(*) FROM sqlite_master").fetchone() == (0,)
+        assert conn.execute("PRAGMA user_version").fetchone() == (7,)
+    conn.close()
+    assert sorted(p.name for p in path.parent.iterdir()) == ["runelog.db"]
 
 
 def test_runelog_db_that_is_a_folder_is_refused(tmp_path):
     db_file(tmp_path).mkdir(parents=True)
     # The CLI may say there is no store file there before it tries to open it; either way, no traceback.
     refused_everywhere(tmp_path, tmp_path, exceptions.StoreUnreadable, "a folder, not a file", cli_says=False)
+    folder = db_file(tmp_path)
+    assert folder.is_dir() and list(folder.iterdir()) == []  # nothing was created inside it
+    assert sorted(p.name for p in folder.parent.iterdir()) == ["runelog.db"]  # nor beside it
 
 
 def test_a_new_store_built_by_a_process_that_died_leaves_nothing_in_the_way(tmp_path):
