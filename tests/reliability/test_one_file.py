@@ -235,17 +235,9 @@ def _leftovers(folder: Path) -> list[Path]:
 
 
 @pytest.fixture
-def small_disk(tmp_path):
-    """A real 4 MiB tmpfs, remountable bigger. Needs root (CI runs as root)."""
-    if os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs root")
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)]).returncode != 0:
-        pytest.skip("cannot mount a tmpfs here")
-    yield mount
-    if subprocess.run(["umount", str(mount)]).returncode != 0:
-        subprocess.run(["umount", "-l", str(mount)])
+def small_disk(tmpfs):
+    """A real 4 MiB tmpfs (see conftest.tmpfs)."""
+    return tmpfs("4m", "disk")
 
 
 def test_a_backup_that_runs_out_of_disk_leaves_nothing_and_can_be_retried(tmp_path, small_disk):

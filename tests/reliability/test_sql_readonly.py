@@ -173,7 +173,7 @@ def sql_text_attacks(canary_pid: int, server_dir: Path) -> list[str]:
         f"SELECT * FROM ts_stat('SELECT to_tsvector({kill}::text)')",
         f"SELECT * FROM pg_catalog.ts_stat('SELECT to_tsvector({kill}::text)', 'a')",
         f"SELECT query_to_xml('SELECT {kill}', true, true, '')",
-        f"SELECT pg_catalog.query_to_xml('SELECT pg_read_file(''/etc/hostname'')', true, true, '')",
+        "SELECT pg_catalog.query_to_xml('SELECT pg_read_file(''/etc/hostname'')', true, true, '')",
         f"SELECT query_to_xml_and_xmlschema('SELECT {kill}', true, true, '')",
         "SELECT query_to_xml('SELECT pg_reload_conf()', true, true, '')",
     ]
