@@ -205,7 +205,7 @@ def _publish(work: Path, home: Path, folder: Path) -> None:
         else:  # DEST did not exist: .<DEST>.<temp>/ (holding .runelog) -> DEST
             os.rename(home, work / ".runelog")
             os.rename(work, folder)
-    except OSError as exc:
+    except OSError:
         if os.path.lexists(folder / ".runelog"):  # another backup got there first
             raise exceptions.BackupTargetExists(str(folder)) from None
         raise

@@ -598,12 +598,10 @@ class RuneLog:
             full_id = runs.resolve_run_id(s, run_id)
             try:
                 rows = [runs.artifact_row(s, full_id, name)]
-                folder = False
-            except exceptions.ArtifactNotFound:
+            except exceptions.ArtifactNotFound:  # a folder logged with log_artifact(folder)
                 rows = runs.artifact_rows(s, full_id, runs.artifacts_under(s, full_id, name))
                 if not rows:
                     raise
-                folder = True
             found = [(row.name, row.sha256, row.size) for row in rows]
         root = Path(destination_path).resolve()
         targets = [_download_target(root, item) for item, _, _ in found]  # all checked, nothing made yet
