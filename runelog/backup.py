@@ -24,16 +24,14 @@ import os
 import re
 import secrets
 import shutil
-import signal
 import sqlite3
 import stat
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import func, make_url, select
+from sqlalchemy import URL, func, make_url, select
 
-from . import db, exceptions, maintenance, sqlite_file
+from . import db, exceptions, interrupts, maintenance, sqlite_file
 from .blobs import BlobStore
 from .models import Run
 
@@ -70,7 +68,7 @@ def backup_store(location: db.StoreLocation, blobs: BlobStore, dest: str | os.Pa
     if os.path.lexists(folder) and not folder.is_dir():
         raise exceptions.StorePathNotAFolder(str(folder), "it is a file, not a folder",
                                              "Give a new folder (or an empty one) for the backup.")
-    with _sigterm_raises():
+    with interrupts.sigterm_raises():  # SIGTERM ends a backup like Ctrl-C: the temp folder goes
         _remove_leftovers(folder)
         work = _make_work_folder(folder)
         return _build_and_publish(source, blobs, work, folder, copy_blobs)
@@ -116,7 +114,7 @@ def _build(source: Path, blobs: BlobStore, home: Path, folder: Path, copy_blobs:
         home.mkdir()
         db.copy_sqlite(source, target)
     report = BackupReport(str(folder), str(folder / ".runelog" / "runelog.db"), blobs_skipped=not copy_blobs)
-    engine = db.make_engine(f"sqlite:///{target}", target)
+    engine = db.make_engine(URL.create("sqlite", database=str(target)), target)  # '?' in a path stays a path
     try:
         with db.read_session(engine) as session:
             report.runs = session.execute(select(func.count()).select_from(Run)).scalar_one()
@@ -160,22 +158,14 @@ def _check(target: Path, copied: BlobStore, refs: dict[str, list[str]], report: 
         if result != [("ok",)]:
             raise exceptions.StoreDamaged(str(target), f"quick_check: {result[:3]}",
                                           "The copy was not kept; run the backup again.")
-        _fsync(target)
+        sqlite_file.fsync(target)
         bad = {p.sha256 for p in report.problems}
         for digest in refs:
             if digest not in bad:
                 copied.verify(digest, "the backup")  # BlobMissing/BlobCorrupted: the copy is not kept
-                _fsync(copied.path(digest))
+                sqlite_file.fsync(copied.path(digest))
         for folder in {copied.path(d).parent for d in refs if d not in bad} | {target.parent}:
-            _fsync(folder)
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+            sqlite_file.fsync(folder)
 
 
 # ---------------------------------------------------------------- the temp folder and the rename
@@ -210,8 +200,8 @@ def _publish(work: Path, home: Path, folder: Path) -> None:
             raise exceptions.BackupTargetExists(str(folder)) from None
         raise
     with contextlib.suppress(OSError):
-        _fsync(folder.parent)
-        _fsync(folder)
+        sqlite_file.fsync(folder.parent)
+        sqlite_file.fsync(folder)
 
 
 def _published(work: Path, home: Path, folder: Path) -> bool:
@@ -249,19 +239,3 @@ def _alive(pid: int) -> bool:
     return True
 
 
-@contextlib.contextmanager
-def _sigterm_raises():
-    """SIGTERM ends a backup like Ctrl-C does (the temp folder is removed), not by killing it where it stands."""
-    if threading.current_thread() is not threading.main_thread() or \
-            signal.getsignal(signal.SIGTERM) not in (signal.SIG_DFL, None):
-        yield
-        return
-
-    def handler(signum, frame):
-        raise exceptions.RunTerminated(signum)
-
-    signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)

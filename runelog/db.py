@@ -393,17 +393,12 @@ def _refuse_server_database(engine: Engine, revision: str | None) -> None:
 def _create_schema(engine: Engine) -> None:
     """A new store: the schema from the models, stamped at head, in one transaction."""
     with engine.begin() as conn:
+        # No rows: as in 0.2.0, experiment 0 ("default-experiment") is created by the first run
+        # that needs it (runs.ensure_default_experiment); revision 0004 does the same for migrated stores.
         Base.metadata.create_all(conn)
-        _create_defaults(conn)
         conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, "
                           "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))"))
         conn.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": HEAD_REVISION})
-
-
-def _create_defaults(conn) -> None:
-    """Rows a new store starts with: none. As in 0.2.0, experiment 0 ("default-experiment")
-    is created by the first run that needs it (runs.ensure_default_experiment), so a new
-    store lists no experiments. Migration 0004 does the same for stores made by migrations."""
 
 
 def backup_sqlite(sqlite_path: Path, revision: str) -> Path:
@@ -434,8 +429,6 @@ def copy_sqlite(source: Path, target: Path) -> None:
     finally:
         src.close()
 
-
-_file_lock = sqlite_file.file_lock
 
 
 # ---------------------------------------------------------------- Alembic, imported lazily

@@ -179,3 +179,22 @@ def _end_open_runs() -> None:
             import warnings
 
             warnings.warn(f"runelog could not record the end of a run at exit: {exc}", stacklevel=1)
+
+
+@contextlib.contextmanager
+def sigterm_raises() -> Iterator[None]:
+    """While a long command runs (a sweep, a backup), SIGTERM raises RunTerminated as Ctrl-C raises
+    KeyboardInterrupt, so the command can clean up. Only on the main thread, and only where SIGTERM
+    still has its default action (an open run's handler, or the user's, is left alone)."""
+    if not _on_main_thread() or signal.getsignal(signal.SIGTERM) not in (signal.SIG_DFL, None):
+        yield
+        return
+
+    def handle(signum, frame):
+        raise exceptions.RunTerminated(signum)
+
+    signal.signal(signal.SIGTERM, handle)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)

@@ -191,10 +191,6 @@ def write_metrics(executor: Session | Connection, rows: list[dict]) -> None:
 _INSERT_METRICS = insert(Metric.__table__)
 
 
-def write_artifact(session: Session, run_id: str, name: str, sha256: str, size: int) -> None:
-    write_artifacts(session, run_id, [(name, sha256, size)])
-
-
 def write_artifacts(session: Session, run_id: str, artifacts: list[tuple[str, str, int]]) -> None:
     """Record (name, sha256, size) artifacts of a run in one statement; a name logged again is replaced.
 

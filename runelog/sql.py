@@ -35,7 +35,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from . import db, exceptions, sql_guard
+from . import db, exceptions, sql_guard, sqlite_file
 
 # SQLAlchemy's own pattern for `:name` in text(); a match that names no given parameter is
 # escaped, so a colon in a literal such as '{"a":1}' stays a colon.
@@ -98,7 +98,7 @@ def execute_sqlite(path, statement: str, params: dict[str, Any] | None = None) -
         denied.append(f"{_SQLITE_ACTIONS.get(action, f'action {action}')} {detail}".strip())
         return sqlite3.SQLITE_DENY
 
-    uri = Path(path).resolve().as_uri() + "?mode=ro"  # as_uri() escapes '?', '#', '%' in the path
+    uri = sqlite_file.reader_uri(Path(path).resolve())  # read-only, and immutable where nothing can write
     engine = create_engine("sqlite://", poolclass=NullPool, creator=lambda: sqlite3.connect(
         uri, uri=True, timeout=db.BUSY_TIMEOUT_SECONDS, check_same_thread=False))
     try:

@@ -185,14 +185,19 @@ def _link(temp: Path, path: Path) -> bool:
     return True
 
 
+def fsync(path: Path) -> None:
+    """Flush a file's bytes, or a folder's entries (a new name), to the disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def _sync_folder(folder: Path) -> None:
     # The new name must survive a power cut as the file's contents do.
     with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        fsync(folder)
 
 
 # ---------------------------------------------------------------- errors in plain words

@@ -46,7 +46,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .exceptions import (RunTerminated, SweepConfigError, SweepFileNotFound, SweepOptionError,
+from . import interrupts
+from .exceptions import (SweepConfigError, SweepFileNotFound, SweepOptionError,
                          SweepRunsFailed)
 
 if TYPE_CHECKING:
@@ -531,25 +532,6 @@ def _end_when_parent_dies(fd: int) -> None:
 
 
 @contextlib.contextmanager
-def _sigterm_raises() -> Iterator[None]:
-    """SIGTERM raises RunTerminated here (as Ctrl-C raises KeyboardInterrupt), so the sweep can stop
-    its workers; only on the main thread and where SIGTERM still has its default action."""
-    if threading.current_thread() is not threading.main_thread() or \
-            signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
-        yield
-        return
-
-    def handle(signum, frame):
-        raise RunTerminated(signum)
-
-    signal.signal(signal.SIGTERM, handle)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-
-
-@contextlib.contextmanager
 def _signals_held() -> Iterator[None]:
     """While the workers are being stopped, a further Ctrl-C/SIGTERM does not cut that short."""
     if threading.current_thread() is not threading.main_thread():
@@ -651,7 +633,7 @@ def run_sweep(config_path: str | Path, progress_handler: Callable[[str], Any] | 
             workers = _Workers(config, store, database_url, folder)
             pool = ThreadPoolExecutor(max_workers=jobs)
             try:
-                with _sigterm_raises():
+                with interrupts.sigterm_raises():
                     waiting = {pool.submit(workers.run, spec) for spec in config.runs}
                     while waiting:
                         done, waiting = wait(waiting, timeout=0.2, return_when=FIRST_COMPLETED)

@@ -342,3 +342,14 @@ def test_a_backup_inside_the_store_it_copies_is_refused(tmp_path):
         t.backup(tmp_path / "meta" / ".runelog")
     t.close()
     assert not (tmp_path / "artifacts" / "copy").exists()
+
+
+def test_a_backup_to_a_path_with_uri_characters_lands_there(tmp_path):
+    """'?' and '#' in DEST are part of the path, not SQLite URI settings."""
+    root = tmp_path / "store"
+    _store_with_blobs(root, 2, 100)
+    dest = tmp_path / "odd?name#1"
+    result = CliRunner().invoke(app, ["--store", str(root), "backup", str(dest)])
+    assert result.exit_code == 0, result.output
+    assert _whole_or_absent(dest, 2)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["odd?name#1", "store"]  # no stray '.odd' file
