@@ -205,6 +205,11 @@ def check_artifact_name(name: Any, new: bool = False) -> str:
         raise InvalidArtifactName(name, "it contains a NUL character")
     if "\\" in name:
         raise InvalidArtifactName(name, "it contains a backslash")
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # a file name's bytes that are not UTF-8 (os.fsdecode's lone surrogates)
+        shown = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        raise InvalidArtifactName(shown, "it is not valid UTF-8; rename the file or give name=...") from None
     if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
         raise InvalidArtifactName(name, "it is an absolute path")
     if len(name) > MAX_ARTIFACT_NAME_LENGTH:

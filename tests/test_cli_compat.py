@@ -627,3 +627,23 @@ def test_item13_store_options_after_the_command_on_postgresql(pg_database, tmp_p
     current = invoke("db", "current", "--database-url", pg_database)
     assert current.exit_code == 0 and "up to date" in current.output and "from --database-url" in current.output
     assert not (tmp_path / ".runelog").exists()  # nothing local was made for a server store
+
+
+def test_item10_json_export_keeps_infinities_apart_from_missing_values(tmp_path):
+    t = get_tracker(str(tmp_path))
+    with t.start_run(experiment_name="inf", log_code=False, log_git_meta=False):
+        t.log_metric("loss", float("inf"))
+        t.log_metric("gain", float("-inf"))
+    with t.start_run(experiment_name="inf", log_code=False, log_git_meta=False):
+        t.log_metric("acc", 0.5)
+    t.close()
+    result = invoke("--store", tmp_path, "experiments", "export", "inf", "-o", str(tmp_path / "x.json"))
+    assert result.exit_code == 0, result.output
+
+    def refuse(constant):
+        raise ValueError(f"not strict JSON: {constant}")
+
+    rows = json.loads((tmp_path / "x.json").read_text(), parse_constant=refuse)
+    by_acc = {row["acc"] is None: row for row in rows}
+    assert by_acc[True]["loss"] == "Infinity" and by_acc[True]["gain"] == "-Infinity"
+    assert by_acc[False]["loss"] is None and by_acc[False]["acc"] == 0.5  # missing stays null

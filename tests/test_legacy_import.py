@@ -556,3 +556,29 @@ def test_symlinks_anywhere_in_the_source_are_reported_and_never_followed(legacy_
         for row in conn.execute(f'SELECT * FROM "{table}"'):
             assert not any(isinstance(v, str) and SECRET[:20] in v for v in row), (table, row)
     conn.close()
+
+
+def test_an_artifact_file_name_that_is_not_utf8_is_skipped_alone(tmp_path):
+    """One odd file name is reported by its path; its run, tags and metrics still come in."""
+    run = tmp_path / "src" / ".mlruns" / "0" / "abcd1234"
+    for folder in ("params", "metrics", "artifacts"):
+        (run / folder).mkdir(parents=True)
+    (run.parent / "meta.json").write_text('{"experiment_id": "0", "name": "old"}')
+    (run / "meta.json").write_text('{"run_id": "abcd1234", "experiment_id": "0", "status": "FINISHED", '
+                                   '"start_time": "2025-01-01T10:00:00", "end_time": "2025-01-01T10:05:00", '
+                                   '"tags": {"t": true}}')
+    (run / "metrics" / "acc.json").write_text('{"value": 0.5}')
+    (run / "artifacts" / "ok.txt").write_text("fine")
+    odd = os.path.join(os.fsencode(run / "artifacts"), b"\xff\xfe.bin")
+    with open(odd, "wb") as fh:
+        fh.write(b"x")
+    result = invoke(tmp_path / "store", "import-legacy", str(tmp_path / "src"), "--json")
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    (failed,) = [i for i in report["items"] if i["outcome"] == "failed"]
+    assert "not valid UTF-8" in failed["message"] and failed["path"].endswith(".bin")
+    tracker = get_tracker(str(tmp_path / "store"))
+    details = tracker.get_run_details("abcd1234")
+    assert details["metrics"] == {"acc": 0.5} and details["meta"]["tags"] == {"t": True}
+    assert details["artifacts"] == ["ok.txt"]
+    tracker.close()

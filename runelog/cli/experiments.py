@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from .common import confirm, console, fmt_time, print_json, show, tracker, tracker_if_any
+from .common import NON_FINITE, confirm, console, fmt_time, print_json, show, tracker, tracker_if_any
 
 app = typer.Typer(help="List, inspect, export and delete experiments.", no_args_is_help=True)
 
@@ -103,7 +103,10 @@ def export_experiment(name_or_id: str = typer.Argument(..., help="Experiment nam
     if kind == "csv":
         frame.to_csv(target)
     elif kind == "json":
-        frame.reset_index().to_json(target, orient="records", date_format="iso", indent=1)
+        # ±inf as "Infinity"/"-Infinity", as every --json output writes them (to_json would write
+        # null, like a missing value); NaN and missing values stay null.
+        infinite = {float("inf"): NON_FINITE["inf"], float("-inf"): NON_FINITE["-inf"]}
+        frame.reset_index().replace(infinite).to_json(target, orient="records", date_format="iso", indent=1)
     else:
         _parquet_safe(frame).to_parquet(target)
     console.print(f"Exported {len(frame)} runs to {target}.")
