@@ -88,7 +88,22 @@ def encode_value(key: str, value: Any, what: str = "param") -> str:
         raise _unstorable(what, key, "it contains text that is not valid Unicode (a lone surrogate)")
     if text.count("[") + text.count("{") > MAX_DEPTH and _depth(value) > MAX_DEPTH:
         raise _unstorable(what, key, f"it is nested more than {MAX_DEPTH} levels deep")
+    if "{" in text:  # a dict: its keys must stay distinct as JSON text
+        try:
+            json.loads(text, object_pairs_hook=_unique_keys)
+        except ValueError as exc:
+            raise _unstorable(what, key, str(exc)) from None
     return text
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict:
+    # JSON keys are strings: {1: "a", "1": "b"} would be stored with one key twice, one value lost.
+    keys = [k for k, _ in pairs]
+    if len(set(keys)) != len(keys):
+        twice = sorted({k for k in keys if keys.count(k) > 1})
+        raise ValueError(f"its dict has keys that are the same once written as JSON text ({twice}); "
+                         "JSON keys are strings, so one value would be lost")
+    return dict(pairs)
 
 
 def _unstorable(what: str, key: str, reason: str, advice: str | None = None) -> InvalidValue:

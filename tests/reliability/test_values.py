@@ -188,6 +188,7 @@ BAD_VALUES = {
     "10,000-deep dict tag": lambda t: t.set_tag("deep", _deep_dict(10_000)),
     "150-deep list param": lambda t: t.log_param("deep", _deep(150)),
     "lone surrogate in a param": lambda t: t.log_param("name", "caf\udce9"),
+    "dict keys equal as JSON text": lambda t: t.log_param("keys", {1: "a", "1": "b"}),
     "lone surrogate in a metric key": lambda t: t.log_metric("caf\udce9", 1.0),
     "lone surrogate in a tag key": lambda t: t.set_tag("caf\udce9", 1),
 }
