@@ -1,0 +1,146 @@
+"""Typed results: what the newer calls of the API return.
+
+Frozen dataclasses, so a result can be passed around and compared without
+fear of it changing. `.as_dict()` gives the plain-dict shape (the one 0.2.0's
+calls returned where 0.2.0 had the call), with times as ISO 8601 text, for
+JSON output and old code. Names are the same everywhere: `run_id`, `sha256`,
+`created_at`, `step`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class RunInfo:
+    """One run: its record, and (when the query asked for them) params, latest metric values and tags."""
+
+    run_id: str
+    experiment_id: str
+    name: str | None
+    status: str
+    start_time: datetime | None
+    end_time: datetime | None = None
+    heartbeat_at: datetime | None = None
+    host: str | None = None
+    pid: int | None = None
+    git_commit: str | None = None
+    git_branch: str | None = None
+    git_dirty: bool | None = None
+    error: str | None = None
+    stale: bool = False
+    params: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+    tags: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return self.run_id
+
+    def as_dict(self) -> dict[str, Any]:
+        """The run's meta dict (0.2.0's meta.json keys plus runelog's), then params, metrics, tags."""
+        return {
+            "run_id": self.run_id, "experiment_id": self.experiment_id, "run_name": self.name,
+            "status": self.status, "start_time": _iso(self.start_time), "end_time": _iso(self.end_time),
+            "heartbeat_at": _iso(self.heartbeat_at), "host": self.host, "pid": self.pid,
+            "git_commit": self.git_commit, "git_branch": self.git_branch, "git_dirty": self.git_dirty,
+            "error": self.error, "stale": self.stale,
+            "params": dict(self.params), "metrics": dict(self.metrics), "tags": dict(self.tags),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class MetricPoint:
+    """One logged value of a metric."""
+
+    key: str
+    step: int
+    value: float
+    timestamp: datetime | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "step": self.step, "value": self.value, "timestamp": _iso(self.timestamp)}
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactInfo:
+    """A file a run logged: its logical name and the blob holding its bytes."""
+
+    run_id: str
+    name: str
+    sha256: str
+    size: int
+    created_at: datetime | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "sha256": self.sha256, "size": self.size, "created_at": _iso(self.created_at)}
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetInfo:
+    """A dataset fingerprint a run recorded (log_dataset: kind "file"; log_dvc_input: kind "dvc")."""
+
+    run_id: str
+    name: str
+    kind: str
+    filename: str | None
+    path: str | None
+    size: int | None
+    sha256: str | None
+    md5: str | None = None
+    row_count: int | None = None
+    column_count: int | None = None
+    schema: dict[str, str] | None = None
+    created_at: datetime | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "kind": self.kind, "filename": self.filename, "path": self.path,
+                "size": self.size, "sha256": self.sha256, "md5": self.md5, "row_count": self.row_count,
+                "column_count": self.column_count, "schema": self.schema, "created_at": _iso(self.created_at)}
+
+
+@dataclass(frozen=True, slots=True)
+class LineageEdge:
+    """One input link met while walking lineage: `run_id` was reached from `via_run_id`, `depth` hops away."""
+
+    depth: int
+    run_id: str | None
+    via_run_id: str
+    input_name: str
+    experiment: str | None = None
+    run_name: str | None = None
+    status: str | None = None
+    artifact_name: str | None = None
+    sha256: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"depth": self.depth, "run_id": self.run_id, "via_run_id": self.via_run_id,
+                "experiment": self.experiment, "run_name": self.run_name, "status": self.status,
+                "input_name": self.input_name, "artifact_name": self.artifact_name, "sha256": self.sha256}
+
+
+@dataclass(frozen=True, slots=True)
+class ModelVersionInfo:
+    """One version of a registered model: the run and artifact it came from, its tags and aliases."""
+
+    model_name: str
+    version: int
+    run_id: str | None
+    artifact_name: str
+    sha256: str
+    created_at: datetime | None = None
+    tags: dict[str, Any] = field(default_factory=dict)
+    aliases: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        """0.2.0's meta.json of a version (`version` as text, `source_run_id`), plus artifact and aliases."""
+        return {"aliases": list(self.aliases), "model_name": self.model_name, "version": str(self.version),
+                "source_run_id": self.run_id, "registration_timestamp": _iso(self.created_at),
+                "tags": dict(self.tags), "artifact_name": self.artifact_name, "sha256": self.sha256}
