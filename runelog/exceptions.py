@@ -431,6 +431,28 @@ class InvalidSortKey(InvalidValue):
         super().__init__(f"Cannot sort runs by '{sort_by}'; valid choices: {shown}.")
 
 
+class InvalidFilter(InvalidInput, ValueError):
+    """A run filter or order_by text that does not parse: the message points a caret at the problem."""
+
+    def __init__(self, text: str, reason: str, position: int | None = None):
+        self.filter = text
+        self.reason = reason
+        self.position = position  # 0-based offset into `text`, or None when the whole text is at fault
+        shown = text
+        where = ""
+        if position is not None:
+            line_start = text.rfind("\n", 0, position) + 1
+            line_end = text.find("\n", position)
+            shown = text[line_start:line_end if line_end != -1 else len(text)]
+            where = f" at column {position - line_start + 1}"
+            shown += "\n    " + " " * (position - line_start) + "^"
+        super().__init__(
+            f"Invalid filter{where}: {reason}.\n    {shown}\n"
+            "Write comparisons like metrics.val_acc > 0.9 and params.lr < 0.1 and tags.stage = 'prod' "
+            "(see docs/querying.md)."
+        )
+
+
 class SweepFileNotFound(SweepConfigError, NotFound, FileNotFoundError):
     """A sweep's YAML file or its CSV dataset is not there (0.2.0 raised FileNotFoundError)."""
 
