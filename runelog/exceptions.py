@@ -128,6 +128,23 @@ class RunAlreadyActive(InvalidInput):
         )
 
 
+class RunIsActive(InvalidInput):
+    """Deleting the run this tracker has open."""
+
+    def __init__(self, run_id: str):
+        self.run_id = run_id
+        super().__init__(f"Run {run_id} is active; finish it (leave its `with` block) before deleting it.")
+
+
+class ExperimentHasActiveRun(InvalidInput):
+    """Deleting the experiment that holds this tracker's open run."""
+
+    def __init__(self, experiment: str, run_id: str):
+        self.experiment, self.run_id = experiment, run_id
+        super().__init__(f"Experiment '{experiment}' holds the active run {run_id}; "
+                         "finish the run before deleting the experiment.")
+
+
 class InvalidExperimentId(InvalidInput):
     def __init__(self, experiment_id: str):
         self.experiment_id = experiment_id
