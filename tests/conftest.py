@@ -9,6 +9,7 @@ tests are skipped, and in CI (CI=true) an unreachable server fails the run.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import uuid
@@ -19,6 +20,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from runelog import db, get_tracker
+
+from .pipeline import Pipeline, build_pipeline
 
 REPO = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("RUNELOG_TEST_DATABASE_URL")
@@ -31,6 +34,41 @@ def _isolated(tmp_path, monkeypatch):
     for var in ("RUNELOG_HOME", "RUNELOG_DATABASE_URL", "RUNELOG_ARTIFACT_ROOT"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.chdir(tmp_path)
+
+
+class OpenTrackers:
+    """The trackers opened while one test runs, held until they are closed."""
+
+    def __init__(self):
+        self.trackers = []
+
+    def close_all(self) -> None:
+        """Close each one (close() is harmless on a tracker closed already) and forget it."""
+        while self.trackers:
+            self.trackers.pop().close()
+
+
+@pytest.fixture(autouse=True)
+def open_trackers(monkeypatch) -> OpenTrackers:
+    """Close every tracker the test opened, so no connection or WAL outlives the test.
+
+    Trackers are noted as RuneLog.__init__ returns. Trackers made by module- or
+    session-scoped fixtures exist before this runs and are left to their fixture.
+    A fixture that must see them closed earlier (before an unmount) calls close_all().
+    """
+    from runelog.tracker import RuneLog
+
+    opened = OpenTrackers()
+    original = RuneLog.__init__
+
+    @functools.wraps(original)
+    def note_and_init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        opened.trackers.append(self)
+
+    monkeypatch.setattr(RuneLog, "__init__", note_and_init)
+    yield opened
+    opened.close_all()
 
 
 # ------------------------------------------------------------ PostgreSQL databases for tests
@@ -102,6 +140,13 @@ def tracker(store_options):
     t = get_tracker(**store_options)
     yield t
     t.close()
+
+
+@pytest.fixture
+def pipeline(tracker, tmp_path) -> Pipeline:
+    """A feature run (dataset artifact + tag), a model run that pinned it, and model `clf` version 1
+    with alias `champion`; see tests/pipeline.py."""
+    return build_pipeline(tracker, tmp_path / "pipeline-inputs", alias="champion")
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ def tracker(tmp_path):
 
 
 @pytest.fixture
-def tmpfs(tmp_path):
+def tmpfs(tmp_path, open_trackers):
     """`tmpfs(size, name)` mounts a real small filesystem under tmp_path (for full-disk and
     read-only cases); every mount is undone afterwards. Needs root, as CI has: in CI a mount
     that fails fails the test, elsewhere it is skipped."""
@@ -40,7 +40,8 @@ def tmpfs(tmp_path):
         return folder
 
     yield mount
-    gc.collect()  # closes any connection still open on a mount
+    open_trackers.close_all()  # the test's trackers let go of the mount before it goes
+    gc.collect()  # closes any other connection still open on a mount
     for folder in mounts:
         if subprocess.run(["umount", str(folder)]).returncode != 0:
             subprocess.run(["umount", "-l", str(folder)])
