@@ -1,12 +1,12 @@
 """docs/sql.md stays true: every recipe runs with the rows it promises, every table and view is described."""
 
-import hashlib
 import re
 
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from .conftest import REPO
+from .pipeline import build_pipeline
 
 DOC = (REPO / "docs" / "sql.md").read_text()
 
@@ -20,28 +20,18 @@ def recipes() -> dict[str, str]:
 def store(tracker, tmp_path):
     """Two feature versions, a model trained on each, a failed feature run, and an unrelated baseline."""
     ids = {}
-    for version in ("v1", "v2"):
-        path = tmp_path / version / "feat.parquet"
-        path.parent.mkdir()
-        path.write_bytes(f"features {version}".encode())
-        with tracker.start_run(experiment_name="feature-sets", log_code=False) as run_id:
-            tracker.log_artifact(str(path))
-            tracker.log_dataset(str(path), "features")
-            tracker.set_run_tags({"latest_feature_set": True})
-        ids["f" + version] = run_id
-        ids["sha" + version] = hashlib.sha256(path.read_bytes()).hexdigest()
+    for version, accuracy in (("v1", 0.8), ("v2", 0.9)):
+        def train(t, accuracy=accuracy):
+            t.log_metric("accuracy", accuracy / 2)
+            t.log_metric("accuracy", accuracy)
+
+        built = build_pipeline(tracker, tmp_path, version=version, artifact="feat.parquet",
+                               model_experiment="production-models", train=train)
+        ids["f" + version], ids["m" + version], ids["sha" + version] = built.feature_run, built.model_run, built.sha256
     with pytest.raises(RuntimeError):
         with tracker.start_run(experiment_name="feature-sets", log_code=False):
             tracker.set_run_tags({"latest_feature_set": True})
             raise RuntimeError("half-built feature set")
-    for version, accuracy in (("v1", 0.8), ("v2", 0.9)):
-        with tracker.start_run(experiment_name="production-models", log_code=False) as run_id:
-            tracker.log_input_run("feature_set", ids["f" + version], artifact_name="feat.parquet")
-            tracker.log_metric("accuracy", accuracy / 2)
-            tracker.log_metric("accuracy", accuracy)
-            tracker.log_model({"version": version}, "model.joblib")
-        tracker.register_model(run_id, "model.joblib", "clf")
-        ids["m" + version] = run_id
     with tracker.start_run(experiment_name="baseline", log_code=False) as run_id:
         tracker.log_metric("accuracy", 0.5)
     ids["baseline"] = run_id

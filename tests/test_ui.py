@@ -13,6 +13,8 @@ from typer.testing import CliRunner
 from runelog import get_tracker
 from runelog.cli import app as cli_app
 
+from .pipeline import build_pipeline
+
 APP = importlib.util.find_spec("runelog.ui.app").origin
 
 
@@ -23,22 +25,15 @@ def store(tmp_path):
     tracker = get_tracker(str(root))
     ids = {}
     for version in (1, 2):
-        data = tmp_path / f"features-v{version}.parquet"
-        data.write_bytes(f"PAR1 features {version}".encode())
-        with tracker.start_run(experiment_name="feature-sets", run_name=f"features-v{version}", log_code=False) as run:
-            tracker.log_artifact(str(data), name="features.parquet")
-            tracker.log_dataset(str(data), "features")
-            tracker.set_run_tags({"latest_feature_set": True})
-        ids[f"features{version}"] = run
-        with tracker.start_run(experiment_name="models", run_name=f"model-v{version}", log_code=False) as run:
-            tracker.log_input_run("feature_set", ids[f"features{version}"], artifact_name="features.parquet")
-            tracker.log_params({"C": version * 10, "solver": "lbfgs"})
+        def train(t, version=version):
+            t.log_params({"C": version * 10, "solver": "lbfgs"})
             for step in range(5):
-                tracker.log_metrics({"loss": 1 / (step + version), "accuracy": 0.5 + 0.1 * step * version / 2}, step=step)
-            tracker.log_model({"version": version}, "model.joblib")
-        ids[f"model{version}"] = run
-        tracker.register_model(run, "model.joblib", "iris-classifier", tags={"stage": f"v{version}"})
-    tracker.set_model_alias("iris-classifier", "champion", "2")
+                t.log_metrics({"loss": 1 / (step + version), "accuracy": 0.5 + 0.1 * step * version / 2}, step=step)
+
+        built = build_pipeline(tracker, tmp_path, version=f"v{version}", model="iris-classifier",
+                               model_tags={"stage": f"v{version}"}, alias="champion" if version == 2 else None,
+                               train=train)
+        ids[f"features{version}"], ids[f"model{version}"] = built.feature_run, built.model_run
     tracker.close()
     return root, ids
 

@@ -10,24 +10,20 @@ from typer.testing import CliRunner
 from runelog import exceptions
 from runelog.cli import app
 
+from ..pipeline import build_pipeline
+
 
 @pytest.fixture
 def tampered(tracker, tmp_path):
-    """A run with an artifact, an input link and a registered model, then one blob changed and one deleted."""
-    (tmp_path / "features.parquet").write_bytes(b"PAR1 features")
+    """The shared pipeline plus a notes.txt artifact, then the feature blob changed and the notes blob deleted."""
     (tmp_path / "notes.txt").write_text("notes")
-    with tracker.start_run(experiment_name="f", log_code=False) as feature_run:
-        tracker.log_artifact(str(tmp_path / "features.parquet"))
-        tracker.log_artifact(str(tmp_path / "notes.txt"))
-    with tracker.start_run(experiment_name="m", log_code=False) as model_run:
-        tracker.log_input_run("feature_set", feature_run, artifact_name="features.parquet")
-        tracker.log_model({"w": 1}, "model.joblib")
-    tracker.register_model(model_run, "model.joblib", "clf")
-    changed = Path(tracker.get_artifact_abspath(feature_run, "features.parquet"))
+    built = build_pipeline(tracker, tmp_path / "inputs",
+                           featurize=lambda t: t.log_artifact(str(tmp_path / "notes.txt")))
+    changed = Path(tracker.get_artifact_abspath(built.feature_run, built.artifact))
     changed.chmod(0o644)
     changed.write_bytes(b"PAR1 features, edited")
-    Path(tracker.get_artifact_abspath(feature_run, "notes.txt")).unlink()
-    return tracker, feature_run, model_run, tmp_path
+    Path(tracker.get_artifact_abspath(built.feature_run, "notes.txt")).unlink()
+    return tracker, built.feature_run, built.model_run, tmp_path
 
 
 def test_changed_blob_is_refused_everywhere(tampered):
