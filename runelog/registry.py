@@ -1,9 +1,26 @@
-"""The model registry: named models whose versions point at run artifacts by hash."""
+"""The model registry: named models whose versions point at run artifacts by hash.
+
+A model reference is one string, read the same way by the API, the CLI and the UI:
+
+    name          the newest version
+    name/3        version 3
+    name@alias    the version the alias points at
+    name@latest   the newest version ("latest" is never an alias)
+
+The rule is by syntax alone, never by what the store holds: a reference that
+ends in `/` and digits names a version, one whose last `@` is followed by text
+without `/` names an alias, and anything else is a bare model name. Whatever
+comes before the selector is the model name, taken literally, so every name is
+reachable: a model named `team@x` or `x/3` is `team@x@latest` or `x/3@latest`.
+The 0.2.0 pair form `(model_name, version)`, where version is "latest", a
+number or "@alias", always takes the name literally.
+"""
 
 from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
@@ -12,13 +29,14 @@ from sqlalchemy.orm import Session
 
 from . import codec, db, exceptions, runs
 from .models import ModelAlias, ModelVersion, RegisteredModel
+from .types import ModelVersionInfo
 
 
 def register(session: Session, run_id: str, artifact_name: str, model_name: str,
              tags: dict | None = None) -> int:
     """Add the next version of `model_name`, pointing at the run's artifact blob (no copy)."""
     codec.check_key(model_name, "model name")
-    encoded_tags = check_tags(tags or {})
+    encoded_tags = encode_tags(tags or {})
     artifact = runs.artifact_row(session, run_id, artifact_name)
     now = datetime.now(timezone.utc)
     db.upsert(session, RegisteredModel.__table__, [{"name": model_name, "created_at": now}],
@@ -31,18 +49,36 @@ def register(session: Session, run_id: str, artifact_name: str, model_name: str,
         select(func.max(ModelVersion.version)).where(ModelVersion.model_id == model_id)).scalar() or 0) + 1
     session.execute(insert(ModelVersion).values(
         model_id=model_id, version=version, run_id=run_id, artifact_name=artifact_name,
-        sha256=artifact.sha256, tags=json.dumps(encoded_tags), created_at=now))
+        sha256=artifact.sha256, tags=encoded_tags, created_at=now))
     return version
 
 
-def check_tags(tags: dict) -> dict:
-    """A copy of `tags` if every key and value can be stored as a model tag, else raise naming the key."""
+# ---------------------------------------------------------------- tags
+
+
+def encode_tags(tags: dict) -> str:
+    """The JSON object stored for a version's tags, each value encoded by codec (as set_tag does).
+
+    So a model tag accepts exactly what a run tag accepts (numpy scalars and
+    arrays, sets, nested lists and dicts) and reads back the same.
+    """
     if not isinstance(tags, dict):
         raise TypeError(f"Model tags must be a dict, not {type(tags).__name__}.")
-    for key, value in tags.items():
-        codec.check_key(key, "tag key")
-        codec.encode_value(key, value, "tag")  # raises, naming the key, if it cannot be stored
-    return dict(tags)
+    pieces = [f"{json.dumps(codec.check_key(key, 'tag key'), ensure_ascii=False)}:"
+              f"{codec.encode_value(key, value, 'model tag')}" for key, value in tags.items()]
+    return "{" + ",".join(pieces) + "}"
+
+
+def check_tags(tags: dict) -> dict:
+    """`tags` as they read back once stored (numpy values become plain ones); raises naming a bad key."""
+    return decode_tags(encode_tags(tags))
+
+
+def decode_tags(text: str | None) -> dict[str, Any]:
+    return codec.decode_value(text) or {}
+
+
+# ---------------------------------------------------------------- aliases and versions
 
 
 ALIAS = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,99}$")
@@ -71,6 +107,50 @@ def parse_version(version: Any) -> int | None:
 
 
 _VERSION = re.compile(r"^[0-9]{1,9}$")
+_NUMBERED = re.compile(r"^(.+)/([0-9]+)$", re.DOTALL)
+_ALIASED = re.compile(r"^(.+)@([^@/]*)$", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A parsed model reference: the model's name and one of a version number or an alias (neither: newest)."""
+
+    name: str
+    number: int | None = None
+    alias: str | None = None
+
+    def __str__(self) -> str:
+        return (f"{self.name}/{self.number}" if self.number is not None
+                else f"{self.name}@{self.alias or 'latest'}")
+
+
+def parse_reference(reference: Any, version: Any = None) -> ModelRef:
+    """Read `name`, `name/3`, `name@alias`, `name@latest`; or, given `version`, the 0.2.0 pair.
+
+    The pair form takes `reference` as the model name literally, and `version` as
+    "latest", a number, or "@alias". No store is consulted: the same text always
+    means the same thing.
+    """
+    if version is not None:  # as 0.2.0: the name as given; an alias is looked up as written
+        if isinstance(version, str) and version.startswith("@"):
+            selector = version[1:]
+            return ModelRef(reference) if selector == "latest" else ModelRef(reference, alias=selector)
+        return ModelRef(reference, number=parse_version(version))
+    codec.check_key(reference, "model reference")
+    numbered = _NUMBERED.match(reference)
+    if numbered:
+        return ModelRef(numbered.group(1), number=parse_version(numbered.group(2)))
+    aliased = _ALIASED.match(reference)
+    if aliased:
+        name, selector = aliased.groups()
+        return ModelRef(name) if selector == "latest" else ModelRef(name, alias=_alias_in(selector))
+    return ModelRef(reference)
+
+
+def _alias_in(selector: str) -> str:
+    if not ALIAS.match(selector):  # "clf@3" is not version 3: that is written "clf/3"
+        raise exceptions.InvalidAlias(selector)
+    return selector
 
 
 def model_id_of(session: Session, model_name: str) -> int:
@@ -81,32 +161,70 @@ def model_id_of(session: Session, model_name: str) -> int:
     return found
 
 
-def get_version(session: Session, model_name: str, version: Any = "latest") -> ModelVersion:
-    """A version by number, "latest", or "@alias"."""
-    if isinstance(version, str) and version.startswith("@"):
-        return _aliased_version(session, model_name, version[1:])
-    model_id = model_id_of(session, model_name)  # an unknown model first, as 0.2.0 checked
-    number = parse_version(version)
+def resolve(session: Session, reference: Any, version: Any = None) -> ModelVersion:
+    """The version row a reference (or a 0.2.0 name-and-version pair) points at.
+
+    Raises ModelNotFound (no such model), NoVersionsFound (a model without
+    versions), ModelVersionNotFound (no such number, or no such alias: its
+    `version` is "@alias"), InvalidModelVersion or InvalidAlias (malformed).
+    """
+    if version is None:
+        ref = parse_reference(reference)
+        model_id = model_id_of(session, ref.name)
+    else:  # an unknown model is reported before a malformed version, as 0.2.0 checked
+        model_id = model_id_of(session, reference)
+        ref = parse_reference(reference, version)
     stmt = select(ModelVersion).where(ModelVersion.model_id == model_id)
-    if number is None:
-        found = session.execute(stmt.order_by(ModelVersion.version.desc()).limit(1)).scalar_one_or_none()
-        if found is None:
-            raise exceptions.NoVersionsFound(model_name)
-        return found
-    found = session.execute(stmt.where(ModelVersion.version == number)).scalar_one_or_none()
+    if ref.alias is not None:
+        stmt = stmt.join(ModelAlias, ModelAlias.version_id == ModelVersion.id).where(ModelAlias.alias == ref.alias)
+    elif ref.number is not None:
+        stmt = stmt.where(ModelVersion.version == ref.number)
+    else:
+        stmt = stmt.order_by(ModelVersion.version.desc()).limit(1)
+    found = session.execute(stmt).scalar_one_or_none()
     if found is None:
-        raise exceptions.ModelVersionNotFound(model_name, str(version))
+        if ref.alias is None and ref.number is None:
+            raise exceptions.NoVersionsFound(ref.name)
+        raise exceptions.ModelVersionNotFound(ref.name, f"@{ref.alias}" if ref.alias else str(ref.number))
     return found
 
 
-def _aliased_version(session: Session, model_name: str, alias: str) -> ModelVersion:
-    model_id = model_id_of(session, model_name)
-    found = session.execute(
-        select(ModelVersion).join(ModelAlias, ModelAlias.version_id == ModelVersion.id)
-        .where(ModelAlias.model_id == model_id, ModelAlias.alias == alias)).scalar_one_or_none()
-    if found is None:
-        raise exceptions.ModelVersionNotFound(model_name, f"@{alias}")
-    return found
+def get_version(session: Session, model_name: str, version: Any = "latest") -> ModelVersion:
+    """The 0.2.0 pair form: a version by number, "latest", or "@alias" of the model named literally."""
+    return resolve(session, model_name, "latest" if version is None else version)
+
+
+def get_info(session: Session, reference: Any, version: Any = None) -> ModelVersionInfo:
+    """The ModelVersionInfo a reference points at (with its tags and aliases)."""
+    row = resolve(session, reference, version)
+    return infos(session, [row])[0]
+
+
+def infos(session: Session, rows: list[ModelVersion]) -> list[ModelVersionInfo]:
+    """Typed versions for rows, with names and aliases fetched in one query each (not one per row)."""
+    if not rows:
+        return []
+    ids = [row.id for row in rows]
+    names = dict(session.execute(select(RegisteredModel.id, RegisteredModel.name)
+                                 .where(RegisteredModel.id.in_({row.model_id for row in rows}))).all())
+    by_version: dict[int, list[str]] = {}
+    for version_id, alias in session.execute(select(ModelAlias.version_id, ModelAlias.alias)
+                                             .where(ModelAlias.version_id.in_(ids)).order_by(ModelAlias.alias)):
+        by_version.setdefault(version_id, []).append(alias)
+    return [ModelVersionInfo(model_name=names[row.model_id], version=row.version, run_id=row.run_id,
+                             artifact_name=row.artifact_name, sha256=row.sha256, created_at=row.created_at,
+                             tags=decode_tags(row.tags), aliases=tuple(by_version.get(row.id, ())))
+            for row in rows]
+
+
+def latest_versions(session: Session) -> list[ModelVersionInfo]:
+    """Every model's newest version, with aliases, in three queries whatever the number of models."""
+    newest = select(ModelVersion.model_id, func.max(ModelVersion.version).label("version")) \
+        .group_by(ModelVersion.model_id).subquery()
+    rows = session.execute(select(ModelVersion).join(
+        newest, (newest.c.model_id == ModelVersion.model_id) & (newest.c.version == ModelVersion.version))
+    ).scalars().all()
+    return sorted(infos(session, list(rows)), key=lambda v: v.model_name)
 
 
 def set_alias(session: Session, model_name: str, alias: str, version: Any) -> int:
@@ -120,46 +238,44 @@ def set_alias(session: Session, model_name: str, alias: str, version: Any) -> in
 
 
 def delete_alias(session: Session, model_name: str, alias: str) -> None:
-    _aliased_version(session, model_name, alias)  # ModelVersionNotFound if there is no such alias
-    session.execute(delete(ModelAlias).where(ModelAlias.model_id == model_id_of(session, model_name),
-                                             ModelAlias.alias == alias))
+    row = get_version(session, model_name, f"@{alias}")  # ModelVersionNotFound if there is no such alias
+    session.execute(delete(ModelAlias).where(ModelAlias.model_id == row.model_id, ModelAlias.alias == alias))
 
 
 def aliases(session: Session, model_name: str) -> dict[str, str]:
-    """{alias: version number} of a model."""
+    """{alias: version number as text} of a model (what get_model_aliases returned before types)."""
+    return {alias: str(info.version) for alias, info in alias_infos(session, model_name).items()}
+
+
+def alias_infos(session: Session, model_name: str) -> dict[str, ModelVersionInfo]:
+    """{alias: the version it points at} of a model, in alias order."""
     model_id = model_id_of(session, model_name)
     rows = session.execute(
-        select(ModelAlias.alias, ModelVersion.version).join(ModelVersion, ModelVersion.id == ModelAlias.version_id)
-        .where(ModelAlias.model_id == model_id).order_by(ModelAlias.alias))
-    return {alias: str(version) for alias, version in rows}
+        select(ModelAlias.alias, ModelVersion).join(ModelVersion, ModelVersion.id == ModelAlias.version_id)
+        .where(ModelAlias.model_id == model_id).order_by(ModelAlias.alias)).all()
+    typed = infos(session, [row for _, row in rows])
+    return {alias: info for (alias, _), info in zip(rows, typed, strict=True)}
 
 
 def add_tags(session: Session, model_name: str, version: Any, tags: dict) -> dict:
     row = get_version(session, model_name, version)
-    merged = {**json.loads(row.tags), **check_tags(tags)}
-    session.execute(update(ModelVersion).where(ModelVersion.id == row.id).values(tags=json.dumps(merged)))
+    merged = {**decode_tags(row.tags), **check_tags(tags)}
+    session.execute(update(ModelVersion).where(ModelVersion.id == row.id).values(tags=encode_tags(merged)))
     return merged
 
 
 def remove_tags(session: Session, model_name: str, version: Any, keys: list[str]) -> dict:
     row = get_version(session, model_name, version)
-    remaining = {k: v for k, v in json.loads(row.tags).items() if k not in set(keys)}
-    session.execute(update(ModelVersion).where(ModelVersion.id == row.id).values(tags=json.dumps(remaining)))
+    remaining = {k: v for k, v in decode_tags(row.tags).items() if k not in set(keys)}
+    session.execute(update(ModelVersion).where(ModelVersion.id == row.id).values(tags=encode_tags(remaining)))
     return remaining
 
 
 def version_dict(model_name: str, row: ModelVersion, alias_names: list[str] | None = None) -> dict[str, Any]:
     """0.2.0's meta.json of a version, plus the artifact it points at and its aliases."""
-    return {
-        "aliases": alias_names or [],
-        "model_name": model_name,
-        "version": str(row.version),
-        "source_run_id": row.run_id,
-        "registration_timestamp": runs.iso(row.created_at),
-        "tags": json.loads(row.tags),
-        "artifact_name": row.artifact_name,
-        "sha256": row.sha256,
-    }
+    return ModelVersionInfo(model_name=model_name, version=row.version, run_id=row.run_id,
+                            artifact_name=row.artifact_name, sha256=row.sha256, created_at=row.created_at,
+                            tags=decode_tags(row.tags), aliases=tuple(alias_names or ())).as_dict()
 
 
 def list_models(session: Session, ascending: bool = True) -> list[str]:
@@ -168,18 +284,21 @@ def list_models(session: Session, ascending: bool = True) -> list[str]:
         select(column).order_by(column.asc() if ascending else column.desc())).scalars())
 
 
-def versions(session: Session, model_name: str, sort_by: str | None = "version",
-             ascending: bool = False) -> list[dict[str, Any]]:
-    """Every version of a model as dicts; [] for an unknown model (as in 0.2.0)."""
+def version_infos(session: Session, model_name: str) -> list[ModelVersionInfo]:
+    """Every version of a model, newest first; [] for an unknown model (as in 0.2.0)."""
     try:
         model_id = model_id_of(session, model_name)
     except exceptions.ModelNotFound:
         return []
-    rows = session.execute(select(ModelVersion).where(ModelVersion.model_id == model_id)).scalars().all()
-    by_version: dict[str, list[str]] = {}
-    for alias, number in aliases(session, model_name).items():
-        by_version.setdefault(number, []).append(alias)
-    found = [version_dict(model_name, row, by_version.get(str(row.version))) for row in rows]
+    rows = session.execute(select(ModelVersion).where(ModelVersion.model_id == model_id)
+                           .order_by(ModelVersion.version.desc())).scalars().all()
+    return infos(session, list(rows))
+
+
+def versions(session: Session, model_name: str, sort_by: str | None = "version",
+             ascending: bool = False) -> list[dict[str, Any]]:
+    """0.2.0's get_model_versions: every version of a model as dicts, sorted; [] for an unknown model."""
+    found = [info.as_dict() for info in version_infos(session, model_name)]
     if sort_by == "version":
         found.sort(key=lambda v: int(v["version"]), reverse=not ascending)
     elif sort_by:
