@@ -40,6 +40,7 @@ from runelog import db, exceptions, get_tracker
 from runelog.cli import app
 from runelog.sql import execute_postgres, execute_sqlite, run_readonly
 
+from ..pipeline import build_pipeline
 from ..test_docs_sql import recipes
 
 
@@ -184,23 +185,12 @@ def sql_text_attacks(canary_pid: int, server_dir: Path) -> list[str]:
 
 def populate(tracker, folder: Path) -> dict:
     """Runs, params, tags, metrics, artifacts, a dataset, lineage and a registered model."""
-    folder.mkdir()
-    data = folder / "feat.csv"
-    data.write_text("a,b\n1,2\n")
-    with tracker.start_run(experiment_name="features", log_code=False) as feature_run:
-        tracker.log_param("rows", 1)
-        tracker.set_run_tags({"latest": True})
-        tracker.log_artifact(str(data))
-        tracker.log_dataset(str(data), "features")
-    with tracker.start_run(experiment_name="models", log_code=False) as model_run:
-        tracker.log_input_run("features", feature_run, artifact_name="feat.csv")
+    def train(t):
         for step in range(5):
-            tracker.log_metric("accuracy", 0.5 + step / 10, step=step)
-        tracker.log_model({"weights": [1, 2]}, "model.joblib")
-    tracker.register_model(model_run, "model.joblib", "clf")
-    tracker.flush()
-    return {"feature_run": feature_run, "model_run": model_run,
-            "sha": hashlib.sha256(data.read_bytes()).hexdigest()}
+            t.log_metric("accuracy", 0.5 + step / 10, step=step)
+
+    built = build_pipeline(tracker, folder, featurize=lambda t: t.log_param("rows", 1), train=train)
+    return {"feature_run": built.feature_run, "model_run": built.model_run, "sha": built.sha256}
 
 
 @pytest.fixture
