@@ -10,6 +10,8 @@ heartbeat is older than a limit, and `reap_runs` marks it KILLED. Signals
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import os
 from datetime import datetime, timedelta, timezone
 
@@ -59,11 +61,17 @@ def is_stale(run: Run, stale_after: float = STALE_AFTER_SECONDS) -> bool:
     return stale_reason(run, stale_after) is not None
 
 
-def reap(session: Session, stale_after: float = STALE_AFTER_SECONDS, exclude: set[str] = frozenset(),
-         dry_run: bool = False) -> list[str]:
-    """Mark stale RUNNING runs KILLED (ended at their last heartbeat); return their ids."""
+def reap(session: Session, stale_after: float = STALE_AFTER_SECONDS, exclude: Collection[str] = frozenset(),
+         dry_run: bool = False, only: Collection[str] | None = None) -> list[str]:
+    """Mark stale RUNNING runs KILLED (ended at their last heartbeat); return their ids.
+
+    `only`: look at these runs alone (a sweep reaps its own dead worker's run, nothing else).
+    """
     now = datetime.now(timezone.utc)
-    running = session.execute(select(Run).where(Run.status == "RUNNING")).scalars().all()
+    query = select(Run).where(Run.status == "RUNNING")
+    if only is not None:
+        query = query.where(Run.id.in_(list(only)))
+    running = session.execute(query).scalars().all()
     stale = {run: reason for run in running
              if run.id not in exclude and (reason := stale_reason(run, stale_after, now))}
     for run, reason in ({} if dry_run else stale).items():

@@ -332,7 +332,7 @@ def test_issue12_item16_empty_or_blank_names_are_refused_everywhere(tracker):
     for blank in ("", "   ", "\t\n"):
         refused_everywhere(tracker, blank)
     assert tracker.list_experiments() == []  # nothing went into the default experiment
-    assert tracker._active_run_id is None
+    assert tracker.active_run_id is None
 
 
 def refused_everywhere(tracker, blank: str) -> None:
