@@ -53,22 +53,40 @@ def test_start_run_with_unknown_experiment_id_raises(tracker):
             pass
 
 
-def test_run_ids_are_full_uuid4_hex_and_runs_record_where_they_ran(tracker):
-    before = datetime.now(timezone.utc)
-    with tracker.start_run(experiment_name="e", run_name="first") as run_id:
+def test_a_run_is_running_inside_its_block_and_finished_after(tracker):
+    with tracker.start_run(experiment_name="e") as run_id:
         assert tracker.get_run(run_id)["status"] == "RUNNING"
+    assert tracker.get_run_details(run_id)["meta"]["status"] == "FINISHED"
+
+
+def test_run_ids_are_full_uuid4_hex(tracker):
+    with tracker.start_run(experiment_name="e") as run_id:
+        pass
     assert len(run_id) == 32 and int(run_id, 16) >= 0
+
+
+def test_runs_record_their_name_process_and_host(tracker):
+    with tracker.start_run(experiment_name="e", run_name="first") as run_id:
+        pass
     meta = tracker.get_run_details(run_id)["meta"]
-    assert meta["status"] == "FINISHED"
     assert meta["run_name"] == "first"
     assert meta["pid"] == os.getpid()
     assert meta["host"] == socket.gethostname()
+
+
+def test_runs_record_utc_start_and_end_times(tracker):
+    before = datetime.now(timezone.utc)
+    with tracker.start_run(experiment_name="e") as run_id:
+        pass
+    meta = tracker.get_run_details(run_id)["meta"]
     start = datetime.fromisoformat(meta["start_time"])
     end = datetime.fromisoformat(meta["end_time"])
     assert start.tzinfo is not None and before <= start <= end
 
 
-def test_git_state_is_recorded_inside_a_repository(tmp_path, monkeypatch):
+@pytest.fixture
+def git_repo(tmp_path, monkeypatch):
+    """A dirty git repository on branch `trunk` as the working folder; returns its HEAD commit."""
     import subprocess
 
     repo = tmp_path / "repo"
@@ -78,12 +96,19 @@ def test_git_state_is_recorded_inside_a_repository(tmp_path, monkeypatch):
         subprocess.run(["git", *cmd], cwd=repo, check=True)
     (repo / "untracked.txt").write_text("dirty")
     monkeypatch.chdir(repo)
-    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True).stdout.strip()
+    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True).stdout.strip()
+
+
+def test_git_state_is_recorded_inside_a_repository(git_repo, tmp_path):
     t = get_tracker(str(tmp_path / "s"))
     with t.start_run() as run_id:
         pass
     meta = t.get_run_details(run_id)["meta"]
-    assert (meta["git_commit"], meta["git_branch"], meta["git_dirty"]) == (commit, "trunk", True)
+    assert (meta["git_commit"], meta["git_branch"], meta["git_dirty"]) == (git_repo, "trunk", True)
+
+
+def test_log_git_meta_false_records_no_git_state(git_repo, tmp_path):
+    t = get_tracker(str(tmp_path / "s"))
     with t.start_run(log_git_meta=False) as other:
         pass
     assert t.get_run_details(other)["meta"]["git_commit"] is None
@@ -116,18 +141,34 @@ def test_set_run_tags_replaces_and_set_tag_adds(tracker):
     assert tracker.get_run_tags(run_id) == {"c": 3, "d": "four"}
 
 
-def test_metrics_keep_every_point_with_auto_incremented_steps(tracker):
+def test_metric_history_is_every_point_in_order_with_utc_timestamps(tracker):
     with tracker.start_run() as run_id:
         for value in (0.9, 0.5, 0.3):
             tracker.log_metric("loss", value)
-        tracker.log_metric("acc", 0.7, step=10)
-        tracker.log_metric("acc", 0.8)
     history = tracker.get_metric_history(run_id, "loss")
     assert list(history.columns) == ["step", "value", "timestamp"]
-    assert history["step"].tolist() == [0, 1, 2]
     assert history["value"].tolist() == [0.9, 0.5, 0.3]
     assert str(history["timestamp"].dt.tz) == "UTC"
+
+
+def test_metric_steps_count_up_from_zero_when_not_given(tracker):
+    with tracker.start_run() as run_id:
+        for value in (0.9, 0.5, 0.3):
+            tracker.log_metric("loss", value)
+    assert tracker.get_metric_history(run_id, "loss")["step"].tolist() == [0, 1, 2]
+
+
+def test_a_metric_step_not_given_follows_the_last_given_step(tracker):
+    with tracker.start_run() as run_id:
+        tracker.log_metric("acc", 0.7, step=10)
+        tracker.log_metric("acc", 0.8)
     assert tracker.get_metric_history(run_id, "acc")["step"].tolist() == [10, 11]
+
+
+def test_get_run_shows_the_latest_metric_value(tracker):
+    with tracker.start_run() as run_id:
+        for value in (0.9, 0.5, 0.3):
+            tracker.log_metric("loss", value)
     assert tracker.get_run(run_id)["loss"] == 0.3
 
 
@@ -211,22 +252,44 @@ def test_keyboard_interrupt_marks_killed(tracker):
     assert tracker.get_run(run_id)["status"] == "KILLED"
 
 
-def test_run_id_prefixes_resolve_and_ambiguity_is_an_error(tracker, sql):
+@pytest.fixture
+def logged_run(tracker):
+    """A finished run with one metric point."""
     with tracker.start_run() as run_id:
         tracker.log_metric("m", 1.0)
-    assert tracker.get_run(run_id[:6])["run_id"] == run_id
-    assert tracker.get_metric_history(run_id[:10].upper(), "m")["value"].tolist() == [1.0]
+    return run_id
+
+
+def test_a_unique_run_id_prefix_resolves_in_any_case(tracker, logged_run):
+    assert tracker.get_run(logged_run[:6])["run_id"] == logged_run
+    assert tracker.get_metric_history(logged_run[:10].upper(), "m")["value"].tolist() == [1.0]
+
+
+def test_a_prefix_shorter_than_six_characters_is_not_found(tracker, logged_run):
     with pytest.raises(exceptions.RunNotFound):
-        tracker.list_artifacts(run_id[:5])
+        tracker.list_artifacts(logged_run[:5])
+
+
+def test_a_path_like_run_id_is_invalid(tracker, logged_run):
     with pytest.raises(exceptions.InvalidRunId):
         tracker.list_artifacts("../../etc")
 
-    # Two runs sharing a prefix, written the way a user could with plain SQL.
+
+@pytest.fixture
+def runs_sharing_a_prefix(sql, logged_run):
+    """Two runs whose ids both start with `abcdef`, written the way a user could with plain SQL
+    (into experiment 0, which `logged_run` created)."""
     for suffix in ("0", "1"):
         sql("INSERT INTO runs (id, experiment_id, status, start_time) VALUES (?, 0, 'FINISHED', '2026-01-01')",
             ("abcdef" + suffix * 26,))
+
+
+def test_a_prefix_two_runs_share_is_ambiguous(tracker, runs_sharing_a_prefix):
     with pytest.raises(exceptions.AmbiguousRunId, match="abcdef"):
         tracker.get_run("abcdef")
+
+
+def test_a_longer_prefix_picks_one_of_the_runs_sharing_a_shorter_one(tracker, runs_sharing_a_prefix):
     assert tracker.get_run("abcdef0")["run_id"] == "abcdef" + "0" * 26
 
 
@@ -263,20 +326,44 @@ def test_load_results_unknown_experiment_and_empty_experiment(tracker):
     assert tracker.load_results("empty").empty
 
 
-def test_find_runs_and_latest_run_filter_by_tags_and_status(tracker):
+@pytest.fixture
+def feature_runs(tracker):
+    """Four runs in `features`, oldest first; the odd ones tagged latest_feature_set=True, each tagged i."""
     ids = []
     for i in range(4):
         with tracker.start_run(experiment_name="features") as run_id:
             tracker.set_run_tags({"latest_feature_set": i % 2 == 1, "i": i})
         ids.append(run_id)
-    assert tracker.latest_run("features", tags={"latest_feature_set": True}) == ids[3]
-    found = tracker.find_runs("features", tags={"latest_feature_set": True}, descending=False)
-    assert [r["run_id"] for r in found] == [ids[1], ids[3]]
-    assert tracker.find_runs("features", tags={"latest_feature_set": "True"}) == []  # a string is not a bool
+    return ids
+
+
+def test_latest_run_is_the_newest_with_the_tags(tracker, feature_runs):
+    assert tracker.latest_run("features", tags={"latest_feature_set": True}) == feature_runs[3]
+
+
+def test_latest_run_with_tags_no_run_has_is_none(tracker, feature_runs):
     assert tracker.latest_run("features", tags={"i": 99}) is None
-    assert [r["run_id"] for r in tracker.find_runs("features", limit=2)] == [ids[3], ids[2]]
+
+
+def test_find_runs_filters_by_tags_in_the_order_asked(tracker, feature_runs):
+    found = tracker.find_runs("features", tags={"latest_feature_set": True}, descending=False)
+    assert [r["run_id"] for r in found] == [feature_runs[1], feature_runs[3]]
+
+
+def test_find_runs_tag_values_match_by_type_a_string_is_not_a_bool(tracker, feature_runs):
+    assert tracker.find_runs("features", tags={"latest_feature_set": "True"}) == []
+
+
+def test_find_runs_limit_keeps_the_newest(tracker, feature_runs):
+    assert [r["run_id"] for r in tracker.find_runs("features", limit=2)] == [feature_runs[3], feature_runs[2]]
+
+
+def test_find_runs_in_an_unknown_experiment_raises(tracker, feature_runs):
     with pytest.raises(exceptions.ExperimentNotFound):
         tracker.find_runs("nope")
+
+
+def test_find_runs_refuses_an_order_by_that_is_not_a_column(tracker, feature_runs):
     with pytest.raises(ValueError):
         tracker.find_runs("features", order_by="id; DROP TABLE runs")
 
@@ -292,23 +379,43 @@ def test_latest_run_skips_failed_and_running_runs_by_default(tracker):
     assert tracker.latest_run("f", tags={"latest_feature_set": True}, status=None) != good
 
 
-def test_experiment_runs_and_summaries(tracker):
+@pytest.fixture
+def two_runs(tracker):
+    """Experiment `s` with two finished runs: (experiment id, first run, second run)."""
     exp = tracker.get_or_create_experiment("s")
     with tracker.start_run(experiment_name="s") as first:
         pass
     with tracker.start_run(experiment_name="s") as second:
         pass
+    return exp, first, second
+
+
+def test_experiment_runs_come_oldest_first_with_a_timestamp(tracker, two_runs):
+    exp, first, second = two_runs
     runs = tracker.get_experiment_runs(exp)
     assert [r["run_id"] for r in runs] == [first, second]
     assert all(r["timestamp"] for r in runs)
+
+
+def test_runs_of_an_unknown_experiment_id_are_an_empty_list(tracker, two_runs):
     assert tracker.get_experiment_runs("404") == []
+
+
+def test_experiment_summaries_count_runs_and_give_the_last_start(tracker, two_runs):
+    _, _, second = two_runs
     summary = {s["name"]: s for s in tracker.get_experiment_summaries(sort_by="num_runs", ascending=False)}
     assert summary["s"]["num_runs"] == 2
     assert summary["s"]["last_run"] == tracker.get_run(second)["start_time"]
+
+
+def test_experiment_summaries_leave_out_the_unused_default_experiment(tracker, two_runs):
+    summary = {s["name"]: s for s in tracker.get_experiment_summaries(sort_by="num_runs", ascending=False)}
     assert "default-experiment" not in summary  # not used yet, so not there (as in 0.2.0)
 
 
-def test_delete_run_and_experiment_cascade(tracker, sql, tmp_path):
+@pytest.fixture
+def doomed(tracker, tmp_path):
+    """Experiment `gone` with a run that logged a param, metric, tag and artifact, and an empty run."""
     (tmp_path / "a.txt").write_text("a")
     with tracker.start_run(experiment_name="gone") as run_id:
         tracker.log_param("p", 1)
@@ -317,12 +424,25 @@ def test_delete_run_and_experiment_cascade(tracker, sql, tmp_path):
         tracker.log_artifact(str(tmp_path / "a.txt"))
     with tracker.start_run(experiment_name="gone") as other:
         pass
+    return run_id, other
+
+
+def test_delete_run_removes_the_run_and_every_row_it_owns(tracker, sql, doomed):
+    run_id, _ = doomed
     tracker.delete_run(run_id)
     assert tracker.get_run(run_id) is None
     for table in ("params", "metrics", "tags", "artifacts"):
         assert sql(f"SELECT count(*) FROM {table} WHERE run_id = ?", (run_id,)) == [(0,)]
+
+
+def test_delete_experiment_removes_its_runs(tracker, doomed):
+    _, other = doomed
     tracker.delete_experiment("gone")
     assert tracker.get_run(other) is None
+
+
+def test_deleting_an_experiment_twice_raises_not_found(tracker, doomed):
+    tracker.delete_experiment("gone")
     with pytest.raises(exceptions.ExperimentNotFound):
         tracker.delete_experiment("gone")
 
