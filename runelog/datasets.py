@@ -11,8 +11,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import blobs, codec, db, exceptions, runs
+from . import blobs, codec, db, exceptions
 from .models import DatasetFingerprint
+from .types import DatasetInfo
 
 PARQUET_MAGIC = b"PAR1"
 
@@ -95,20 +96,23 @@ def record(session: Session, run_id: str, name: str, kind: str, found: dict[str,
         **columns}], keys=["run_id", "kind", "name"], update=[*columns, "created_at"])
 
 
-def datasets_of(session: Session, run_id: str) -> list[dict[str, Any]]:
+def dataset_infos(session: Session, run_id: str) -> list[DatasetInfo]:
+    """The fingerprints a run recorded, by kind then name."""
     rows = session.execute(select(DatasetFingerprint).where(DatasetFingerprint.run_id == run_id)
                            .order_by(DatasetFingerprint.kind, DatasetFingerprint.name)).scalars()
-    return [_as_dict(row) for row in rows]
+    return [info(row) for row in rows]
 
 
-def _as_dict(row: DatasetFingerprint) -> dict[str, Any]:
-    return {
-        "name": row.name, "kind": row.kind, "filename": row.filename, "path": row.path,
-        "size": row.size, "sha256": row.sha256, "md5": row.md5, "row_count": row.row_count,
-        "column_count": row.column_count,
-        "schema": json.loads(row.data_schema) if row.data_schema else None,
-        "created_at": runs.iso(row.created_at),
-    }
+def datasets_of(session: Session, run_id: str) -> list[dict[str, Any]]:
+    """get_run_details' "datasets": each DatasetInfo as a dict."""
+    return [found.as_dict() for found in dataset_infos(session, run_id)]
+
+
+def info(row: DatasetFingerprint) -> DatasetInfo:
+    return DatasetInfo(
+        run_id=row.run_id, name=row.name, kind=row.kind, filename=row.filename, path=row.path, size=row.size,
+        sha256=row.sha256, md5=row.md5, row_count=row.row_count, column_count=row.column_count,
+        schema=json.loads(row.data_schema) if row.data_schema else None, created_at=row.created_at)
 
 
 def get_fingerprint(session: Session, run_id: str, name: str) -> DatasetFingerprint:
@@ -128,4 +132,4 @@ def verify_file(row: DatasetFingerprint, local_path: str | os.PathLike) -> dict[
     actual, size = blobs.hash_file(path)
     if actual != row.sha256:
         raise exceptions.DatasetMismatch(row.name, str(path), row.run_id, row.sha256, actual, row.size, size)
-    return _as_dict(row)
+    return info(row).as_dict()

@@ -2,14 +2,35 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import case, func, insert, literal, select, union, union_all
 from sqlalchemy.orm import Session, aliased
 
-from . import codec, exceptions, runs
-from .models import Artifact, DatasetFingerprint, Experiment, InputLink, ModelVersion, RegisteredModel, Run
+from . import codec, exceptions, registry, runs
+from .models import Artifact, DatasetFingerprint, Experiment, InputLink, ModelVersion, Run
+from .types import LineageEdge, ModelVersionInfo
+
+
+@dataclass(frozen=True, slots=True)
+class ByteUse:
+    """A run that logged ("artifact"), fingerprinted ("dataset") or consumed ("input") given bytes.
+
+    (Belongs in runelog.types beside LineageEdge; kept here until it moves there.)
+    """
+
+    run_id: str
+    experiment: str
+    status: str
+    start_time: datetime | None
+    how: str
+    name: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "experiment": self.experiment, "status": self.status,
+                "start_time": runs.iso(self.start_time), "how": self.how, "name": self.name}
 
 
 def record_input(session: Session, run_id: str, name: str, source_run_id: str,
@@ -72,13 +93,13 @@ def _walk(start_ids, direction: str, depth: int | None):
     return walk.union_all(step)
 
 
-def get_lineage(session: Session, run_id: str, direction: str = "upstream",
-                depth: int | None = None) -> list[dict[str, Any]]:
+def edges(session: Session, run_id: str, direction: str = "upstream",
+          depth: int | None = None) -> list[LineageEdge]:
     """Every run reachable from `run_id` through input links, nearest first.
 
-    Each row is one edge: `run_id` is the run reached, `via_run_id` the run it was
-    reached from, with the input's name, the artifact and its SHA-256, and the
-    number of hops. In a diamond each edge is listed once, at its shortest depth.
+    Each edge: `run_id` is the run reached, `via_run_id` the run it was reached
+    from, with the input's name, the artifact and its SHA-256, and the number
+    of hops. In a diamond each edge is listed once, at its shortest depth.
     """
     walk = _walk([run_id], direction, depth)
     shortest = select(walk.c.link_id, walk.c.node, walk.c.via, func.min(walk.c.depth).label("depth")) \
@@ -91,12 +112,18 @@ def get_lineage(session: Session, run_id: str, direction: str = "upstream",
         .outerjoin(node, node.id == shortest.c.node)
         .outerjoin(Experiment, Experiment.id == node.experiment_id)
         .order_by(shortest.c.depth, InputLink.id)).all()
-    return [{"depth": d, "run_id": n, "via_run_id": v, "experiment": e, "run_name": rn, "status": st,
-             "input_name": i, "artifact_name": a, "sha256": h} for d, n, v, e, rn, st, i, a, h in rows]
+    return [LineageEdge(depth=d, run_id=n, via_run_id=v, experiment=e, run_name=rn, status=st,
+                        input_name=i, artifact_name=a, sha256=h) for d, n, v, e, rn, st, i, a, h in rows]
 
 
-def runs_using(session: Session, sha256: str) -> list[dict[str, Any]]:
-    """Every run that logged, fingerprinted or consumed exactly these bytes."""
+def get_lineage(session: Session, run_id: str, direction: str = "upstream",
+                depth: int | None = None) -> list[dict[str, Any]]:
+    """`edges` as dicts (what get_lineage returned before typed results; goes when its callers move)."""
+    return [edge.as_dict() for edge in edges(session, run_id, direction, depth)]
+
+
+def byte_uses(session: Session, sha256: str) -> list[ByteUse]:
+    """Every run that logged, fingerprinted or consumed exactly these bytes, oldest run first."""
     uses = union_all(
         select(Artifact.run_id, literal("artifact").label("how"), Artifact.name).where(Artifact.sha256 == sha256),
         select(DatasetFingerprint.run_id, literal("dataset").label("how"), DatasetFingerprint.name)
@@ -107,17 +134,21 @@ def runs_using(session: Session, sha256: str) -> list[dict[str, Any]]:
         select(uses.c.run_id, Experiment.name, Run.status, Run.start_time, uses.c.how, uses.c.name)
         .join(Run, Run.id == uses.c.run_id).join(Experiment, Experiment.id == Run.experiment_id)
         .order_by(Run.start_time, uses.c.how, uses.c.name)).all()
-    return [{"run_id": r, "experiment": e, "status": s, "start_time": runs.iso(t), "how": h, "name": n}
-            for r, e, s, t, h, n in rows]
+    return [ByteUse(run_id=r, experiment=e, status=s, start_time=t, how=h, name=n) for r, e, s, t, h, n in rows]
 
 
-def models_trained_on(session: Session, run_id: str | None = None,
-                      sha256: str | None = None) -> list[dict[str, Any]]:
+def runs_using(session: Session, sha256: str) -> list[dict[str, Any]]:
+    """`byte_uses` as dicts (the shape before typed results; goes when its callers move)."""
+    return [use.as_dict() for use in byte_uses(session, sha256)]
+
+
+def model_versions_from(session: Session, run_id: str | None = None,
+                        sha256: str | None = None) -> list[ModelVersionInfo]:
     """Model versions whose source run descends from a run, or used a file's exact bytes.
 
     For a run: versions registered from any run downstream of it. For a SHA-256:
     versions registered from a run that consumed or fingerprinted those bytes, or
-    from any run downstream of one.
+    from any run downstream of one. Sorted by model name, then version.
     """
     if (run_id is None) == (sha256 is None):
         raise ValueError("Give exactly one of run_id or sha256.")
@@ -130,14 +161,15 @@ def models_trained_on(session: Session, run_id: str | None = None,
         ).cte("seeds")
         seed_ids = select(seeds.c.run_id)
         reached = union(select(_walk(seed_ids, "downstream", None).c.node), seed_ids)
-    rows = session.execute(
-        select(RegisteredModel.name, ModelVersion.version, ModelVersion.run_id, ModelVersion.sha256,
-               ModelVersion.created_at)
-        .join(RegisteredModel, RegisteredModel.id == ModelVersion.model_id)
-        .where(ModelVersion.run_id.in_(reached))
-        .order_by(RegisteredModel.name, ModelVersion.version)).all()
-    return [{"model_name": m, "version": str(v), "run_id": r, "sha256": h, "registered_at": runs.iso(t)}
-            for m, v, r, h, t in rows]
+    rows = session.execute(select(ModelVersion).where(ModelVersion.run_id.in_(reached))).scalars().all()
+    return sorted(registry.infos(session, list(rows)), key=lambda v: (v.model_name, v.version))
+
+
+def models_trained_on(session: Session, run_id: str | None = None,
+                      sha256: str | None = None) -> list[dict[str, Any]]:
+    """`model_versions_from` in the dict shape it had before typed results (goes when its callers move)."""
+    return [{"model_name": v.model_name, "version": str(v.version), "run_id": v.run_id, "sha256": v.sha256,
+             "registered_at": runs.iso(v.created_at)} for v in model_versions_from(session, run_id, sha256)]
 
 
 def input_link(session: Session, run_id: str, name: str) -> InputLink:
