@@ -13,7 +13,7 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from . import codec, db, exceptions, liveness
@@ -330,16 +330,50 @@ def params_of(session: Session, run_id: str) -> dict[str, Any]:
     return {key: codec.decode_value(value) for key, value in rows}
 
 
-def latest_metrics_of(session: Session, run_id: str) -> dict[str, float]:
-    """The value at the highest step of each metric (ties: the last logged)."""
-    rows = session.execute(
-        select(Metric.key, Metric.value)
-        .where(Metric.run_id == run_id)
-        .order_by(Metric.key, Metric.step, Metric.id))
-    latest: dict[str, float] = {}
-    for key, value in rows:
-        latest[key] = codec.metric_from_db(value)
-    return latest
+# The one rule for "the latest value of a metric": the point at the highest step; of several
+# points at that step, the last logged. Every reader (run pages, results frames, filters,
+# sorting, comparisons, the latest_metrics view) goes through the three functions below.
+LATEST_FIRST = (Metric.step.desc(), Metric.id.desc())
+
+
+def latest_metric_rows(run_ids, key: str | None = None):
+    """SELECT (run_id, key, value, step, points) of each metric's latest point, for the runs given.
+
+    `run_ids`: a list of ids or a SELECT of ids; `key`: one metric only. `points` is how
+    many points the metric has. `value` is NULL for NaN (codec.metric_from_db reads it).
+    """
+    ranked = (
+        select(Metric.run_id, Metric.key, Metric.value, Metric.step,
+               func.count().over(partition_by=(Metric.run_id, Metric.key)).label("points"),
+               func.row_number().over(partition_by=(Metric.run_id, Metric.key), order_by=LATEST_FIRST)
+               .label("rank"))
+        .where(Metric.run_id.in_(run_ids), *([Metric.key == key] if key is not None else []))
+        .subquery()
+    )
+    return select(ranked.c.run_id, ranked.c.key, ranked.c.value, ranked.c.step, ranked.c.points
+                  ).where(ranked.c.rank == 1)
+
+
+def latest_metric_value(run_id, key: str):
+    """The latest value of metric `key` of the run `run_id` (a column, e.g. Run.id) as a scalar subquery.
+
+    One index seek per run on (run_id, key, step): what filters and sorting need. NULL when the
+    run has no such metric, and when its latest value is NaN, so neither matches a comparison.
+    """
+    return (select(Metric.value).where(Metric.run_id == run_id, Metric.key == key)
+            .order_by(*LATEST_FIRST).limit(1).scalar_subquery())
+
+
+def latest_metrics_of(executor: Session | Connection, run_ids) -> dict:
+    """Latest value of each metric: {run_id: {key: value}} for a list of ids (one query for all);
+    for one run id (a str), that run's {key: value}. NaN comes back as NaN."""
+    one = isinstance(run_ids, str)
+    found: dict[str, dict[str, float]] = {}
+    for run_id, key, value, _, _ in executor.execute(latest_metric_rows([run_ids] if one else run_ids)):
+        found.setdefault(run_id, {})[key] = codec.metric_from_db(value)
+    if one:
+        return dict(sorted(found.get(run_ids, {}).items()))
+    return {run_id: dict(sorted(values.items())) for run_id, values in found.items()}
 
 
 def artifacts_of(session: Session, run_id: str) -> list[dict[str, Any]]:
