@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+# A run's status, in the order a run passes through them (the --status choices of the CLI).
+RUN_STATUSES = ("RUNNING", "FINISHED", "FAILED", "KILLED")
+
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from rich.console import Console
 
-from .. import db, exceptions
+from .. import exceptions, formatting
+
+if TYPE_CHECKING:
+    from ..stores import StoreChoice
 
 console = Console()
 errors = Console(stderr=True)
@@ -23,14 +25,17 @@ class State:
     def reset(self, store: Optional[str] = None, database_url: Optional[str] = None, debug: bool = False) -> None:
         self.explicit_store, self.database_url, self.debug = store, database_url, debug
 
+    def choice(self) -> StoreChoice:
+        """The store the options name: --store / $RUNELOG_HOME, else the nearest one found upwards
+        from the current folder (as git finds .git), else the current folder."""
+        from ..stores import choose_store  # TODO(layers): from the package `runelog`, once it exports it
+
+        return choose_store(self.explicit_store, self.database_url)
+
     @property
     def store(self) -> Optional[str]:
-        """The folder holding the store: --store / $RUNELOG_HOME, else the nearest one found
-        upwards from the current folder (as git finds .git), else None (the current folder)."""
-        if self.explicit_store is not None:
-            return self.explicit_store
-        found = find_store(Path.cwd())
-        return str(found) if found is not None else None
+        """The folder holding the store, or None (the current folder, where none was found)."""
+        return self.choice().path
 
     @store.setter
     def store(self, value: Optional[str]) -> None:
@@ -42,54 +47,29 @@ state = State()
 
 def find_store(start: Path) -> Path | None:
     """The nearest folder, `start` or one of its parents, that holds a `.runelog/` folder."""
-    start = start.resolve()
-    for folder in (start, *start.parents):
-        if (folder / ".runelog").is_dir():
-            return folder
-    return None
+    from ..stores import find_store as find  # TODO(layers): from the package `runelog`
+
+    return find(start)
 
 
-def location() -> db.StoreLocation:
+def location():
     """Where the selected store is (it may not exist yet)."""
-    return db.locate(state.store, state.database_url)
+    return state.choice().location
 
 
 def describe_store() -> str:
     """One line saying which store the command line uses and how it was chosen."""
-    where = location()
-    if state.database_url:
-        from sqlalchemy.engine import make_url
-
-        shown = make_url(state.database_url).render_as_string(hide_password=True)
-        how = "from --database-url or RUNELOG_DATABASE_URL" + (
-            f"; blobs in {where.blob_dir}" if where.sqlite_path is None else "")
-    else:
-        shown = str(where.home)
-        if state.explicit_store is not None:
-            how = "from RUNELOG_HOME" if os.environ.get("RUNELOG_HOME") == state.explicit_store else "from --store"
-        elif state.store is not None:
-            how = "the nearest .runelog/ above the current folder"
-        else:
-            how = "none found: the current folder"
-    return f"store: {shown} ({how})"
+    return state.choice().describe("--store")
 
 
 def store_exists() -> bool:
     """Whether the selected store is there (a server database always counts as there)."""
-    where = location()
-    return where.sqlite_path is None or where.sqlite_path.is_file()
+    return state.choice().exists
 
 
-def require_store() -> db.StoreLocation:
-    """The selected store's location, or StoreNotFound: reading commands never create a store."""
-    where = location()
-    if not store_exists():
-        if state.database_url:  # a sqlite:/// URL to a file that is not there
-            raise exceptions.StoreNotFound(str(where.sqlite_path))
-        if state.explicit_store is None and state.store is None:
-            raise exceptions.NoStoreFound(str(Path.cwd()))
-        raise exceptions.StoreNotFound(str(Path(state.store or ".").resolve()))
-    return where
+def require_store() -> StoreChoice:
+    """The selected store, or StoreNotFound: reading commands never create a store."""
+    return state.choice().require()
 
 
 def check_database_url(url: Optional[str]) -> Optional[str]:
@@ -97,18 +77,13 @@ def check_database_url(url: Optional[str]) -> Optional[str]:
     if url is None:
         return None
     import typer
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
+
+    from ..stores import check_database_url as check  # TODO(layers): from the package `runelog`
 
     try:
-        make_url(url).get_dialect().import_dbapi()
-    except (ArgumentError, ValueError) as exc:
-        raise typer.BadParameter(f"'{url}' is not a database URL runelog can use ({exc}); write it like "
-                                 "postgresql+psycopg://user@host/dbname or sqlite:////path/to/runelog.db") from None
-    except ImportError as exc:
-        raise typer.BadParameter(f"the database driver for '{url}' is not installed ({exc}); for PostgreSQL: "
-                                 'pip install "runelog[postgres]"') from None
-    return url
+        return check(url)
+    except exceptions.InvalidInput as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
 def tracker(create: bool = False):
@@ -120,9 +95,8 @@ def tracker(create: bool = False):
     """
     from .. import get_tracker
 
-    if not create:
-        require_store()
-    return get_tracker(state.store, database_url=state.database_url)
+    choice = state.choice() if create else require_store()
+    return get_tracker(choice.path, database_url=state.database_url)
 
 
 def tracker_if_any():
@@ -138,24 +112,26 @@ def tracker_if_any():
         return None
 
 
-def short(run_id: str | None) -> str:
-    """Run ids are shown as 8-character prefixes (accepted back anywhere a run id is)."""
-    return run_id[:8] if run_id else "(deleted)"
+short = formatting.short_id  # run ids as 8-character prefixes, accepted back anywhere a run id is
+fmt = formatting.value  # a table cell
+fmt_size = formatting.size
+
+
+def fmt_time(iso) -> str:
+    return formatting.timestamp(iso)
 
 
 # ------------------------------------------------------------ parsing and rendering helpers
 
 
 def parse_pairs(pairs: list[str] | None, option: str) -> dict:
-    """`KEY=VALUE` options into a dict, by the one parser the UI uses too (codec.parse_assignment)."""
+    """`KEY=VALUE` options into a dict, by the one parser of what people type (formatting.parse_assignment)."""
     import typer
-
-    from ..codec import parse_assignment
 
     parsed = {}
     for pair in pairs or []:
         try:
-            key, value = parse_assignment(pair)
+            key, value = formatting.parse_assignment(pair)
         except exceptions.RunelogException as exc:
             raise typer.BadParameter(str(exc), param_hint=option) from None
         parsed[key] = value
@@ -213,19 +189,6 @@ def show(table, out: Console | None = None) -> None:
         out.print(table)
     finally:
         out._width = saved
-
-
-def fmt(value) -> str:
-    """A cell: floats to 4 significant decimals, None as an em dash, the rest as text."""
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        return f"{value:.4g}" if abs(value) < 1e-3 or abs(value) >= 1e6 else f"{value:.4f}"
-    return str(value)
-
-
-def fmt_time(iso: str | None) -> str:
-    return iso[:19].replace("T", " ") if iso else "—"
 
 
 def confirm(message: str, yes: bool) -> None:

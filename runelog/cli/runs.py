@@ -12,8 +12,9 @@ from rich.table import Table
 from rich.text import Text
 
 from ..exceptions import InvalidSortKey, RunNotFound
-from ..models import RUN_STATUSES
-from .common import confirm, console, fmt, fmt_time, parse_pairs, print_json, short, show, tracker, tracker_if_any
+from ..types import RUN_STATUSES
+from .common import (confirm, console, fmt, fmt_size, fmt_time, parse_pairs, print_json, short, show, tracker,
+                     tracker_if_any)
 
 app = typer.Typer(help="List, inspect, compare, download from and delete runs.", no_args_is_help=True)
 
@@ -160,7 +161,7 @@ def get_run(run: str = typer.Argument(..., help="Run id or unique prefix."), as_
          [(m["key"], fmt(m["value"]), str(m["step"]), str(m["count"])) for m in metrics]),
         ("Tags", ["key", "value"], [(k, fmt(v)) for k, v in meta["tags"].items()]),
         ("Artifacts", ["name", "size", "sha256"],
-         [(a["name"], _size(a["size"]), a["sha256"][:12]) for a in artifacts]),
+         [(a["name"], fmt_size(a["size"]), a["sha256"][:12]) for a in artifacts]),
         ("Datasets", ["name", "kind", "file", "rows", "hash"],
          [(d["name"], d["kind"], d["filename"], fmt(d["row_count"]), (d["sha256"] or d["md5"] or "")[:12])
           for d in details["datasets"]]),
@@ -174,14 +175,6 @@ def get_run(run: str = typer.Argument(..., help="Run id or unique prefix."), as_
             for row in rows:
                 table.add_row(*row)
             show(table, console)
-
-
-def _size(n: int) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return str(n)
 
 
 @app.command("delete")

@@ -5,8 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from .. import db
-from .common import console, describe_store, location
+from .common import console, state
 
 app = typer.Typer(help="The store's schema (Alembic revisions).", no_args_is_help=True)
 
@@ -14,8 +13,11 @@ app = typer.Typer(help="The store's schema (Alembic revisions).", no_args_is_hel
 @app.command("current")
 def current() -> None:
     """Show the store's schema revision and the one this runelog needs."""
-    console.print(describe_store(), highlight=False, soft_wrap=True)
-    revision, head = db.schema_status(location())
+    from ..stores import schema_status  # TODO(layers): from the package `runelog`, once it exports it
+
+    choice = state.choice()
+    console.print(choice.describe("--store"), highlight=False, soft_wrap=True)
+    revision, head = schema_status(choice)
     mark = "[green]up to date[/]" if revision == head else "[yellow]needs `runelog db upgrade`[/]"
     console.print(f"current: {revision or '(empty)'}  head: {head}  {mark}")
 
@@ -23,7 +25,9 @@ def current() -> None:
 @app.command("upgrade")
 def upgrade() -> None:
     """Migrate the store to the newest schema (a local SQLite store is backed up first)."""
-    before, after = db.upgrade_store(location())
+    from ..stores import upgrade_schema  # TODO(layers): from the package `runelog`
+
+    before, after = upgrade_schema(state.choice())
     if before == after:
         console.print(f"Already at {after}.")
     else:
@@ -34,6 +38,8 @@ def upgrade() -> None:
 def history() -> None:
     """List the schema revisions, oldest first."""
     table = Table("revision", "down revision", "description")
-    for revision, down, doc in db.history():
+    from ..stores import schema_history  # TODO(layers): from the package `runelog`
+
+    for revision, down, doc in schema_history():
         table.add_row(revision, down or "", doc or "")
     console.print(table)

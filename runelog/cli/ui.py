@@ -18,16 +18,15 @@ def ui(port: int = typer.Option(8501, "--port", min=1, max=65535, help="Port to 
        address: str = typer.Option("127.0.0.1", "--address", help="Interface to listen on.")) -> None:
     """Open the web UI: experiments, runs, a run's lineage, the registry (needs the `ui` extra)."""
     if importlib.util.find_spec("streamlit") is None:  # found, not imported: the server process imports it
-        raise exceptions.RunelogException(
-            "The UI needs Streamlit, which the `ui` extra installs: pip install \"runelog[ui]\"")
-    from ..ui import __file__ as ui_package
+        raise exceptions.ExtraNotInstalled("The UI", "Streamlit", "ui")
+    # Found, not imported: the UI is a face of its own, and the server process loads it.
+    app = importlib.util.find_spec("runelog.ui.app").origin
 
     env = dict(os.environ)
     if state.store:
         env["RUNELOG_HOME"] = str(Path(state.store).resolve())
     if state.database_url:
         env["RUNELOG_DATABASE_URL"] = state.database_url
-    app = Path(ui_package).with_name("app.py")
     console.print(f"runelog UI on http://{address}:{port} (Ctrl-C to stop)")
     # -P (Python 3.11+): `-m` would otherwise import modules from the current folder first.
     safe_path = ["-P"] if sys.version_info >= (3, 11) else []
