@@ -29,7 +29,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import URL, func, make_url, select
+from sqlalchemy import URL, func, select
 
 from . import db, exceptions, interrupts, maintenance, sqlite_file
 from .blobs import BlobStore
@@ -60,7 +60,7 @@ def backup_store(location: db.StoreLocation, blobs: BlobStore, dest: str | os.Pa
     """Copy the store at `location` into the folder `dest` (which must not hold a store yet), all or nothing."""
     source = location.sqlite_path
     if source is None:
-        raise exceptions.BackupNotSupported(make_url(location.database_url).render_as_string(hide_password=True))
+        raise exceptions.BackupNotSupported(location.shown_url)
     folder = Path(dest).resolve()
     _refuse_inside_the_store(location, folder)
     if os.path.lexists(folder / ".runelog"):

@@ -132,15 +132,15 @@ def lock_path(path: Path) -> Path:
 
 @contextlib.contextmanager
 def file_lock(path: Path) -> Iterator[None]:
-    """An exclusive lock on `path` (created if missing), released when the block ends."""
-    import fcntl
+    """An exclusive lock on `path` (created if missing, and left there), released when the block ends.
 
-    with open(path, "a+b") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    filelock's FileLock: flock on POSIX, LockFileEx on Windows; the kernel drops it
+    if the holder dies, so a killed process never leaves a store locked.
+    """
+    from filelock import FileLock
+
+    with FileLock(path):
+        yield
 
 
 def create(path: Path, build: Callable[[Path], None]) -> bool:

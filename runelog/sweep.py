@@ -660,11 +660,10 @@ def run_sweep(config_path: str | Path, progress_handler: Callable[[str], Any] | 
 
 
 def _raise_failure(result: SweepResult, outcomes: list[_Outcome], order: dict[str, int]) -> None:
-    summary = SweepRunsFailed(result.experiment_name, result.failed, len(order))
     first = min((o for o in outcomes if o.error is not None), key=lambda o: order[o.spec_id])
     if first.exception is None:
-        summary.sweep_result = result
-        raise summary
+        raise SweepRunsFailed(result.experiment_name, result.failed, len(order), result)
+    summary = SweepRunsFailed(result.experiment_name, result.failed, len(order), result)
     error = first.exception
     try:
         error.sweep_result = result
