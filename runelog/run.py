@@ -42,9 +42,23 @@ class Run:
     def run_id(self) -> str:
         return self.id
 
+    @property
+    def ended(self) -> bool:
+        return self._writer.ended
+
     def flush(self) -> None:
         """Write buffered metric points now."""
         self._writer.flush()
+
+    def _open(self) -> RunWriter:
+        if self._writer.ended:
+            raise exceptions.RunEnded(self.id)
+        return self._writer
+
+    def _live_id(self) -> str:
+        """This run's id, once it is known to be still open."""
+        self._open()
+        return self.id
 
     # ------------------------------------------------------------ values
 
@@ -53,14 +67,14 @@ class Run:
 
     def log_params(self, params: dict[str, Any]) -> None:
         encoded = {codec.check_key(k, "param key"): codec.encode_value(k, v, "param") for k, v in params.items()}
-        self._writer.write(lambda c: runs.write_params(c, self.id, encoded), "the params")
+        self._open().write(lambda c: runs.write_params(c, self.id, encoded), "the params")
 
     def log_metric(self, key: str, value: float, step: int | None = None) -> None:
         """Log one metric point; `step` defaults to one past this key's last step."""
-        self._writer.add({key: value}, step)
+        self._open().add({key: value}, step)
 
     def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
-        self._writer.add(metrics, step)  # all are checked before any is queued
+        self._open().add(metrics, step)  # all are checked before any is queued
 
     def set_tag(self, key: str, value: Any) -> None:
         self.set_tags({key: value})
@@ -68,24 +82,24 @@ class Run:
     def set_tags(self, tags: dict[str, Any], replace: bool = False) -> None:
         """Add or change tags; `replace=True` makes `tags` the run's only tags."""
         encoded = {codec.check_key(k, "tag key"): codec.encode_value(k, v, "tag") for k, v in tags.items()}
-        self._writer.write(lambda c: runs.write_tags(c, self.id, encoded, replace=replace), "the tags")
+        self._open().write(lambda c: runs.write_tags(c, self.id, encoded, replace=replace), "the tags")
 
     # ------------------------------------------------------------ files
 
     def log_artifact(self, local_path: str | os.PathLike, name: str | None = None) -> None:
         """Store a file (or every file under a folder, all or nothing) as artifacts of this run."""
-        artifacts.store(self._store._blobs, self._store._write, self.id, artifacts.files_to_log(local_path, name))
+        artifacts.store(self._store._blobs, self._store._write, self._live_id(), artifacts.files_to_log(local_path, name))
 
     def log_text(self, text: str, name: str) -> None:
         """Store `text` as the artifact `name`."""
-        artifacts.store_text(self._store._blobs, self._store._write, self.id, text, name)
+        artifacts.store_text(self._store._blobs, self._store._write, self._live_id(), text, name)
 
     def log_model(self, model: Any, name: str, compress: int = 3) -> None:
         """Pickle a model with joblib into the blob store, as artifact `name`.
 
         An object that cannot be pickled raises ModelNotSerialisable (a PicklingError) and records nothing.
         """
-        artifacts.store_model(self._store._blobs, self._store._write, self.id, model, name, compress)
+        artifacts.store_model(self._store._blobs, self._store._write, self._live_id(), model, name, compress)
 
     def log_dataset(self, data_path: str | os.PathLike, name: str) -> None:
         """Record a file's fingerprint (hash, size; rows, columns, schema for parquet) without copying it."""
@@ -93,7 +107,7 @@ class Run:
             raise exceptions.ArtifactNotFound(str(data_path))
         found = datasets.fingerprint(data_path)
         with self._store._write() as s:
-            datasets.record(s, self.id, name, "file", found)
+            datasets.record(s, self._live_id(), name, "file", found)
 
     def log_dvc_input(self, data_path: str | os.PathLike, name: str) -> None:
         """Record the md5 DVC keeps for `data_path` in `<data_path>.dvc`.
@@ -110,12 +124,12 @@ class Run:
             return
         found = datasets.read_dvc_file(data_path)
         with self._store._write() as s:
-            datasets.record(s, self.id, name, "dvc", found)
+            datasets.record(s, self._live_id(), name, "dvc", found)
 
     def log_input(self, name: str, run_id: str, artifact_name: str | None = None) -> None:
         """Link this run to a run it used, pinning the artifact's SHA-256 when one is named."""
         with self._store._write() as s:
-            lineage.record_input(s, self.id, name, runs.resolve_run_id(s, run_id), artifact_name)
+            lineage.record_input(s, self._live_id(), name, runs.resolve_run_id(s, run_id), artifact_name)
 
     log_input_run = log_input  # the 0.2.0 name
 
