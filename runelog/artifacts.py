@@ -68,7 +68,7 @@ def store(blobs: BlobStore, write: Writer, run_id: str, pairs: list[tuple[Path, 
             maintenance.hold_blobs(session)
             batch.place()
             runs.write_artifacts(session, run_id, [(name, blob.digest, blob.size)
-                                                   for (_, name), blob in zip(pairs, staged)])
+                                                   for (_, name), blob in zip(pairs, staged, strict=True)])
     return [blob.digest for blob in staged]
 
 
@@ -113,7 +113,7 @@ def download(blobs: BlobStore, run_id: str, found: list[tuple[str, str, int]],
     """
     root = Path(destination).resolve()
     targets = [_download_target(root, item) for item, _, _ in found]  # all checked, nothing made yet
-    for (item, digest, size), target in zip(found, targets):
+    for (item, digest, size), target in zip(found, targets, strict=True):
         target.parent.mkdir(parents=True, exist_ok=True)
         _download_target(root, item)  # again, now that the folders exist
         with progress.bar(size, f"downloading {item}", progress.BIG_FILE, in_bytes=True) as advance:

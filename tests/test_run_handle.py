@@ -52,7 +52,7 @@ def test_start_run_still_yields_the_id(tracker):
 def test_an_exception_in_the_block_records_failed_and_propagates(tracker):
     with pytest.raises(ZeroDivisionError):
         with tracker.run("handle") as run:
-            1 / 0
+            raise ZeroDivisionError("division by zero")
     meta = tracker.get_run(run.id)
     assert meta["status"] == "FAILED" and meta["error"].startswith("ZeroDivisionError")
     assert tracker.active_run_id is None

@@ -70,12 +70,13 @@ class ArtifactsAPI(StoreHandle):
         with self._read() as s:
             link = lineage.input_link(s, runs.resolve_run_id(s, run_id), name)
             size = runs.artifact_size(s, link.source_run_id, link.artifact_name, link.sha256)
-        if link.sha256 is None:
+        pinned = link.sha256
+        if pinned is None:
             raise exceptions.InputNotPinned(name, link.run_id)
         if local_path is None:
-            self._blobs.verify(link.sha256, f"input '{name}' of run {link.run_id}")
+            self._blobs.verify(pinned, f"input '{name}' of run {link.run_id}")
         else:
-            artifacts.check_local_copy(local_path, link.sha256, lambda actual, actual_size: exceptions.DatasetMismatch(
-                name, str(local_path), link.source_run_id or "(deleted)", link.sha256, actual, size, actual_size))
+            artifacts.check_local_copy(local_path, pinned, lambda actual, actual_size: exceptions.DatasetMismatch(
+                name, str(local_path), link.source_run_id or "(deleted)", pinned, actual, size, actual_size))
         return {"name": link.name, "run_id": link.run_id, "source_run_id": link.source_run_id,
                 "artifact_name": link.artifact_name, "sha256": link.sha256}

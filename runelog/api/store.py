@@ -58,7 +58,7 @@ class StoreAPI(StoreHandle):
         heartbeat is older than `stale_after` seconds; return their ids (`dry_run`: only list them).
         `run_ids`: look at these runs only (a sweep reaps its own dead worker's run, nothing else)."""
         with self._write() as s:
-            exclude = {self.active_run_id} - {None}
+            exclude = {self.active_run_id} if self.active_run_id else set()
             return liveness.reap(s, stale_after, exclude=exclude, dry_run=dry_run, only=run_ids)
 
     def verify(self, run_id: str | None = None,
