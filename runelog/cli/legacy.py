@@ -4,31 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
-from ..progress import bar
+from ..progress import terminal
 from .common import console, print_json, store_exists, tracker
 
 KINDS = ("experiment", "run", "model version")
-
-
-@contextlib.contextmanager
-def _progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
-    """A `progress(done, total)` callback drawing a rich bar, opened once the total is known."""
-    with contextlib.ExitStack() as stack:
-        shown = {"advance": None, "done": 0}
-
-        def progress(done: int, total: int) -> None:
-            if shown["advance"] is None:
-                shown["advance"] = stack.enter_context(bar(total, description))
-            shown["advance"](done - shown["done"])
-            shown["done"] = done
-
-        yield progress
 
 
 def import_legacy(
@@ -46,7 +30,7 @@ def import_legacy(
             stack.callback(t.close)
         else:
             t = tracker(create=True)
-        with _progress_bar("importing" if not dry_run else "checking") as progress:
+        with terminal("importing" if not dry_run else "checking") as progress:
             report = t.import_legacy(root, dry_run=dry_run, progress=progress)
     if as_json:
         print_json(report.as_dict())

@@ -2,33 +2,33 @@
 
 from __future__ import annotations
 
-import re
 from typing import Optional
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from ..progress import bar
+from .. import exceptions, formatting
+from ..progress import Reporter, terminal
 from .common import confirm, console, errors, print_json, tracker
-
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhd]?)$")
-_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def parse_duration(text: str, option: str = "--grace") -> float:
-    match = _DURATION.match(text.strip())
-    if not match:
-        raise typer.BadParameter(f"'{text}' is not a duration like 90s, 30m, 1h or 2d", param_hint=option)
-    return float(match.group(1)) * _SECONDS[match.group(2)]
+    """formatting.parse_duration, a bad one as a usage error (exit 2)."""
+    try:
+        return formatting.parse_duration(text)
+    except exceptions.InvalidInput as exc:
+        raise typer.BadParameter(str(exc), param_hint=option) from None
 
 
 def verify(run: Optional[str] = typer.Option(None, "--run", help="Only this run's blobs."),
            as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
     """Re-hash every blob the store references; report missing and corrupt ones (exit 1 if any)."""
     t = tracker()
-    with bar(total=None, description="verifying blobs") as advance:
-        report = t.verify(run, on_blob=advance)
+    with terminal("verifying blobs") as progress:
+        counter = Reporter(progress)
+        # TODO(progress): pass progress= once verify takes the one Progress signature.
+        report = t.verify(run, on_blob=lambda _sha256: counter.advance())
     if as_json:
         print_json({"checked": report.checked, "problems": [p.__dict__ for p in report.problems]})
     elif report.ok:
