@@ -135,6 +135,19 @@ def store_options(request, tmp_path):
     return {"database_url": url, "artifact_root": str(tmp_path / "shared-blobs")}
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def module_store_options(request, tmp_path_factory):
+    """Like store_options, but one store per module and backend: for costly set-up that tests only read."""
+    if request.param == "sqlite":
+        yield {"path": str(tmp_path_factory.mktemp("store"))}
+        return
+    postgres = request.getfixturevalue("postgres")
+    name = f"runelog_test_{uuid.uuid4().hex[:12]}"
+    url = postgres.create(name)
+    yield {"database_url": url, "artifact_root": str(tmp_path_factory.mktemp("shared-blobs"))}
+    postgres.drop(name)
+
+
 @pytest.fixture
 def tracker(store_options):
     t = get_tracker(**store_options)
