@@ -9,7 +9,7 @@ Writes go to a private scratch folder under `tmp/` first and are renamed into
 a whole blob or none. Reads re-hash while copying out and refuse bytes that do
 not match.
 
-Garbage collection and writers are kept apart in two ways. Each process
+Garbage collection (`collect`, in blob_gc) and writers are kept apart in two ways. Each process
 stages bytes in a scratch folder of its own, locked (flock) while the process
 lives, so `collect` never removes bytes in flight, whatever the grace period. And a `Batch` renames its blobs into place
 only in `place()`, which the caller runs inside the transaction that commits
@@ -29,23 +29,17 @@ import shutil
 import stat
 import tempfile
 import threading
-import time
 import weakref
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, ContextManager
+from typing import Any, BinaryIO
 
+from .blob_gc import SCRATCH_PREFIX, CollectReport, Guard, collect
 from .exceptions import BlobCorrupted, BlobMissing, InvalidArtifactName
 
 CHUNK_SIZE = 1 << 20
 DIGEST = re.compile(r"^[0-9a-f]{64}$")
-SCRATCH_PREFIX = "w-"  # tmp/w-*: a writer's scratch folder, locked while in use
-LEGACY_TEMP = "blob-*.part"  # loose temp files of earlier versions
-DELETE_BATCH = 256  # candidates re-checked and unlinked per guarded step
-
-# guard(candidates) -> a context manager yielding those still unreferenced, held while they are unlinked
-Guard = Callable[[list[str]], ContextManager[set[str]]]
 
 
 def check_digest(digest: str) -> str:
@@ -342,78 +336,8 @@ class BlobStore:
 
     def collect(self, referenced: set[str], grace_seconds: float = 3600.0,
                 dry_run: bool = False, guard: Guard | None = None) -> CollectReport:
-        """Delete blobs no row references and abandoned temp files, if older than the grace period.
-
-        `referenced` is a snapshot, so it is not the safety: each candidate is
-        checked again by `guard`, which holds the lock writers place blobs under
-        while it says which candidates are still unreferenced, and the unlink
-        happens before it lets go. Files that vanish meanwhile are skipped. A
-        scratch folder a live process holds is never taken. `dry_run` only reports.
-        """
-        cutoff = time.time() - grace_seconds
-        report = CollectReport()
-        candidates = []
-        for digest in list(self):
-            if digest not in referenced:
-                info = self._stat(self.path(digest))
-                if info is not None and info.st_mtime < cutoff:
-                    candidates.append((digest, info.st_size))
-        for start in range(0, len(candidates), DELETE_BATCH):
-            chunk = candidates[start:start + DELETE_BATCH]
-            if dry_run:
-                for digest, size in chunk:
-                    report.blobs.append(digest)
-                    report.bytes += size
-                continue
-            with (guard or _unguarded)([digest for digest, _ in chunk]) as free:
-                for digest, _ in chunk:
-                    if digest in free:
-                        removed = self._unlink_if_older(self.path(digest), cutoff)
-                        if removed is not None:
-                            report.blobs.append(digest)
-                            report.bytes += removed
-        self._collect_temp(cutoff, dry_run, report)
-        return report
-
-    def _collect_temp(self, cutoff: float, dry_run: bool, report: CollectReport) -> None:
-        if not self.tmp_dir.is_dir():
-            return
-        for folder in sorted(self.tmp_dir.glob(SCRATCH_PREFIX + "*")):
-            info = self._stat(folder)
-            if info is None or info.st_mtime >= cutoff or not stat.S_ISDIR(info.st_mode):
-                continue
-            with _try_lock(folder) as locked:
-                if locked:  # nobody is using it: a crashed writer's leftovers
-                    sizes = [self._stat(f) for f in folder.rglob("*")]
-                    report.temp_files.append(str(folder))
-                    report.bytes += sum(info.st_size for info in sizes if info is not None)
-                    if not dry_run:
-                        shutil.rmtree(folder, ignore_errors=True)
-        for leftover in sorted(self.tmp_dir.glob(LEGACY_TEMP)):
-            info = self._stat(leftover)
-            if info is not None and info.st_mtime < cutoff:
-                report.temp_files.append(str(leftover))
-                report.bytes += info.st_size
-                if not dry_run:
-                    leftover.unlink(missing_ok=True)
-
-    @staticmethod
-    def _stat(path: Path) -> os.stat_result | None:
-        try:
-            return path.stat()
-        except FileNotFoundError:
-            return None
-
-    def _unlink_if_older(self, path: Path, cutoff: float) -> int | None:
-        """Unlink `path` if it is still older than `cutoff` (a writer refreshes what it reuses); its size."""
-        info = self._stat(path)
-        if info is None or info.st_mtime >= cutoff:
-            return None
-        try:
-            path.unlink()
-        except FileNotFoundError:
-            return None
-        return info.st_size
+        """Delete blobs no row references and abandoned temp files older than the grace period (blob_gc)."""
+        return collect(self, referenced, grace_seconds, dry_run, guard)
 
 
 def _release_scratch(folder: Path, fd: int, pid: int) -> None:
@@ -421,36 +345,3 @@ def _release_scratch(folder: Path, fd: int, pid: int) -> None:
         shutil.rmtree(folder, ignore_errors=True)
         with contextlib.suppress(OSError):
             os.close(fd)  # releases the lock, after the folder is gone
-
-
-@contextlib.contextmanager
-def _unguarded(candidates: list[str]) -> Iterator[set[str]]:
-    yield set(candidates)
-
-
-@contextlib.contextmanager
-def _try_lock(folder: Path) -> Iterator[bool]:
-    """Hold `folder`'s flock if nobody else does (True), else yield False at once."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except FileNotFoundError:
-        yield False
-        return
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        yield True
-    finally:
-        os.close(fd)
-
-
-@dataclass
-class CollectReport:
-    """What `collect` removed (or, in a dry run, would remove)."""
-
-    blobs: list[str] = field(default_factory=list)
-    temp_files: list[str] = field(default_factory=list)
-    bytes: int = 0
