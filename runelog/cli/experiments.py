@@ -8,16 +8,13 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from .common import NON_FINITE, confirm, console, fmt_time, print_json, show, tracker, tracker_if_any
+from .common import confirm, console, fmt_time, print_json, show, tracker, tracker_if_any
 
 app = typer.Typer(help="List, inspect, export and delete experiments.", no_args_is_help=True)
 
 SortBy = typer.Option(None, "--sort-by", "-s", help="Field to sort by.")
 Desc = typer.Option(False, "--desc", "-d", help="Sort in descending order.")
 Json = typer.Option(False, "--json", help="Print one JSON document instead of a table.")
-
-# `experiments export -o FILE`: the file's suffix picks the format.
-EXPORT_FORMATS = {".csv": "csv", ".json": "json", ".parquet": "parquet", ".pq": "parquet"}
 
 
 @app.command("list")
@@ -86,10 +83,16 @@ def export_experiment(name_or_id: str = typer.Argument(..., help="Experiment nam
                                "(default: <experiment name>_export.csv)."),
                       ) -> None:
     """Write one row per run (name, status, times, params, tags, latest metrics), oldest first."""
-    if output is not None and output.suffix.lower() not in EXPORT_FORMATS:
-        raise typer.BadParameter(
-            f"cannot tell the format of '{output}' from its suffix; use one of "
-            f"{', '.join(sorted(EXPORT_FORMATS))}", param_hint="'-o' / '--output'")
+    # TODO(layers): one API call, tracker.export_runs(name_or_id, target), once the API has it.
+    from .. import exporting
+
+    from ..exceptions import InvalidValue
+
+    try:
+        if output is not None:
+            exporting.format_of(output)  # before anything is read: a wrong suffix is a usage error
+    except InvalidValue as exc:
+        raise typer.BadParameter(str(exc), param_hint="'-o' / '--output'") from None
     t = tracker()
     rows = t.list_runs(name_or_id)
     experiment = experiment_of(t, name_or_id, rows)
@@ -97,46 +100,7 @@ def export_experiment(name_or_id: str = typer.Argument(..., help="Experiment nam
         console.print(f"Experiment '{experiment['name']}' has no runs to export; no file was written.",
                       style="yellow")
         return
-    frame = _export_frame(t.load_results(name_or_id), rows)
+    frame = exporting.runs_frame(t.load_results(name_or_id), rows)
     target = output or Path(f"{experiment['name'].replace(' ', '_').replace('/', '_')}_export.csv")
-    kind = EXPORT_FORMATS[target.suffix.lower()]
-    if kind == "csv":
-        frame.to_csv(target)
-    elif kind == "json":
-        # ±inf as "Infinity"/"-Infinity", as every --json output writes them (to_json would write
-        # null, like a missing value); NaN and missing values stay null.
-        infinite = {float("inf"): NON_FINITE["inf"], float("-inf"): NON_FINITE["-inf"]}
-        frame.reset_index().replace(infinite).to_json(target, orient="records", date_format="iso", indent=1)
-    else:
-        _parquet_safe(frame).to_parquet(target)
+    exporting.write_frame(frame, target)
     console.print(f"Exported {len(frame)} runs to {target}.")
-
-
-def _export_frame(results, rows: list[dict]):
-    """load_results' frame (0.2.0's columns and types) plus run_name and `tag_<key>` columns,
-    ordered by start time."""
-    import pandas as pd
-
-    names = pd.Series({r["run_id"]: r["run_name"] for r in rows}, name="run_name")
-    tags = pd.DataFrame.from_dict({r["run_id"]: {f"tag_{k}": v for k, v in r["tags"].items()} for r in rows},
-                                  orient="index")
-    frame = results.join(names)
-    frame = frame[["run_name", *[c for c in frame.columns if c != "run_name"]]]
-    if not tags.empty:
-        frame = frame.join(tags[sorted(tags.columns)])
-    frame.index.name = "run_id"
-    return frame.sort_values("start_time", kind="stable")
-
-
-def _parquet_safe(frame):
-    """Parquet needs one type per column: a column mixing types (a param that was 1 in one run and
-    "auto" in another) is written as JSON text."""
-    import json
-
-    out = frame.copy()
-    for column in out.columns:
-        if out[column].dtype == object:
-            kinds = {type(v) for v in out[column] if v is not None and v == v}
-            if len(kinds) > 1 or kinds & {list, dict}:
-                out[column] = [None if v is None else json.dumps(v, default=str) for v in out[column]]
-    return out
