@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-from sqlalchemy import Numeric, and_, case, cast, exists, false, func, literal, not_, or_, select, true
+from sqlalchemy import Numeric, and_, case, cast, exists, false, func, literal, literal_column, not_, or_, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.types import Float, Text
 
@@ -121,7 +121,7 @@ def value_text(column, dialect: str):
     """A JSON string's text; any other JSON value's JSON text (0.5, true, [1, 2])."""
     if dialect == "postgresql":
         decoded = cast(column, postgresql.JSON()).op("#>>", return_type=Text())(
-            literal("{}", postgresql.ARRAY(Text())))
+            literal_column("'{}'::text[]"))  # the empty path: the scalar itself, as text
         return case((column.startswith('"'), decoded), else_=column)
     return case((column.op("GLOB")('"*'), func.json_extract(column, "$")), else_=column)
 
@@ -132,7 +132,7 @@ def _like(expression, op: str, pattern: str, dialect: str):
     insensitive = op.endswith("ilike")
     if dialect == "sqlite":
         if insensitive:  # SQLite's LIKE folds ASCII case
-            condition = expression.op("LIKE")(pattern).op("ESCAPE")(literal("\\"))
+            condition = expression.like(pattern, escape="\\")
         else:
             condition = expression.op("GLOB")(glob_pattern(pattern))
     else:
@@ -199,7 +199,3 @@ def _sort_values(key: Key, dialect: str) -> list:
 
 def _text(expression, dialect: str):
     return expression.collate("C") if dialect == "postgresql" else expression
-
-
-def always() -> object:
-    return true()

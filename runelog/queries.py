@@ -118,7 +118,9 @@ def _statement(tag_count: int, by_status: bool, limited: bool, offset: bool, ids
     if all(t.key.entity == "attribute" and t.key.name in ("start_time", "id") for t in terms):
         # Never NULL: plain columns, so the (experiment_id, start_time) index serves the order.
         order = [(_RUN.c[t.key.name].desc() if t.descending else _RUN.c[t.key.name].asc()) for t in terms]
-    statement = statement.order_by(*order, _RUN.c.id.desc() if terms[0].descending else _RUN.c.id.asc())
+    # Ties (and runs missing every sort key) in time order, in the first term's direction.
+    ties = [_RUN.c.start_time, _RUN.c.id] if terms[0].key.name != "start_time" else [_RUN.c.id]
+    statement = statement.order_by(*order, *(c.desc() if terms[0].descending else c.asc() for c in ties))
     if limited:
         statement = statement.limit(bindparam("limit"))
     if offset:
