@@ -119,10 +119,6 @@ class ModelRef:
     number: int | None = None
     alias: str | None = None
 
-    def __str__(self) -> str:
-        return (f"{self.name}/{self.number}" if self.number is not None
-                else f"{self.name}@{self.alias or 'latest'}")
-
 
 def parse_reference(reference: Any, version: Any = None) -> ModelRef:
     """Read `name`, `name/3`, `name@alias`, `name@latest`; or, given `version`, the 0.2.0 pair.
@@ -136,15 +132,24 @@ def parse_reference(reference: Any, version: Any = None) -> ModelRef:
             selector = version[1:]
             return ModelRef(reference) if selector == "latest" else ModelRef(reference, alias=selector)
         return ModelRef(reference, number=parse_version(version))
+    name, number, alias = split_reference(reference)
+    if number is not None:
+        return ModelRef(name, number=parse_version(number))
+    if alias is not None and alias != "latest":
+        return ModelRef(name, alias=_alias_in(alias))
+    return ModelRef(name)
+
+
+def split_reference(reference: Any) -> tuple[str, str | None, str | None]:
+    """(name, version digits or None, alias text or None) of a reference, by syntax alone, unchecked."""
     codec.check_key(reference, "model reference")
     numbered = _NUMBERED.match(reference)
     if numbered:
-        return ModelRef(numbered.group(1), number=parse_version(numbered.group(2)))
+        return numbered.group(1), numbered.group(2), None
     aliased = _ALIASED.match(reference)
     if aliased:
-        name, selector = aliased.groups()
-        return ModelRef(name) if selector == "latest" else ModelRef(name, alias=_alias_in(selector))
-    return ModelRef(reference)
+        return aliased.group(1), None, aliased.group(2)
+    return reference, None, None
 
 
 def _alias_in(selector: str) -> str:
@@ -168,12 +173,9 @@ def resolve(session: Session, reference: Any, version: Any = None) -> ModelVersi
     versions), ModelVersionNotFound (no such number, or no such alias: its
     `version` is "@alias"), InvalidModelVersion or InvalidAlias (malformed).
     """
-    if version is None:
-        ref = parse_reference(reference)
-        model_id = model_id_of(session, ref.name)
-    else:  # an unknown model is reported before a malformed version, as 0.2.0 checked
-        model_id = model_id_of(session, reference)
-        ref = parse_reference(reference, version)
+    # An unknown model is reported before a malformed version or alias, as 0.2.0 checked.
+    model_id = model_id_of(session, reference if version is not None else split_reference(reference)[0])
+    ref = parse_reference(reference, version)
     stmt = select(ModelVersion).where(ModelVersion.model_id == model_id)
     if ref.alias is not None:
         stmt = stmt.join(ModelAlias, ModelAlias.version_id == ModelVersion.id).where(ModelAlias.alias == ref.alias)
@@ -242,11 +244,6 @@ def delete_alias(session: Session, model_name: str, alias: str) -> None:
     session.execute(delete(ModelAlias).where(ModelAlias.model_id == row.model_id, ModelAlias.alias == alias))
 
 
-def aliases(session: Session, model_name: str) -> dict[str, str]:
-    """{alias: version number as text} of a model (what get_model_aliases returned before types)."""
-    return {alias: str(info.version) for alias, info in alias_infos(session, model_name).items()}
-
-
 def alias_infos(session: Session, model_name: str) -> dict[str, ModelVersionInfo]:
     """{alias: the version it points at} of a model, in alias order."""
     model_id = model_id_of(session, model_name)
@@ -269,13 +266,6 @@ def remove_tags(session: Session, model_name: str, version: Any, keys: list[str]
     remaining = {k: v for k, v in decode_tags(row.tags).items() if k not in set(keys)}
     session.execute(update(ModelVersion).where(ModelVersion.id == row.id).values(tags=encode_tags(remaining)))
     return remaining
-
-
-def version_dict(model_name: str, row: ModelVersion, alias_names: list[str] | None = None) -> dict[str, Any]:
-    """0.2.0's meta.json of a version, plus the artifact it points at and its aliases."""
-    return ModelVersionInfo(model_name=model_name, version=row.version, run_id=row.run_id,
-                            artifact_name=row.artifact_name, sha256=row.sha256, created_at=row.created_at,
-                            tags=decode_tags(row.tags), aliases=tuple(alias_names or ())).as_dict()
 
 
 def list_models(session: Session, ascending: bool = True) -> list[str]:

@@ -304,12 +304,12 @@ def test_model_aliases_point_at_versions_and_move(tracker):
     assert tracker.set_model_alias("clf", "champion", "1") == "1"
     tracker.set_model_alias("clf", "challenger", "latest")
     assert tracker.load_registered_model("clf", "@champion") == {"v": 1}
-    assert tracker.get_model_aliases("clf") == {"challenger": "2", "champion": "1"}
+    assert {a: v.version for a, v in tracker.get_model_aliases("clf").items()} == {"challenger": 2, "champion": 1}
     assert [v["aliases"] for v in tracker.get_model_versions("clf")] == [["challenger"], ["champion"]]
     tracker.set_model_alias("clf", "champion", "2")  # moving an alias
     assert tracker.load_registered_model("clf", "@champion") == {"v": 2}
     tracker.delete_model_alias("clf", "challenger")
-    assert tracker.get_model_aliases("clf") == {"champion": "2"}
+    assert {a: v.version for a, v in tracker.get_model_aliases("clf").items()} == {"champion": 2}
     with pytest.raises(exceptions.ModelVersionNotFound):
         tracker.load_registered_model("clf", "@challenger")
     with pytest.raises(exceptions.InvalidAlias):

@@ -8,11 +8,13 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
-from .. import exceptions, sql as adhoc
-from .common import console, location, print_json, short, tracker
+from .. import exceptions
+from ..types import LineageEdge
+from .common import console, print_json, require_store, short, state, tracker
 
 
 def sql(
@@ -35,7 +37,7 @@ def sql(
             query = file.read_text(encoding="utf-8")
         except UnicodeDecodeError:
             raise exceptions.RunelogException(f"SQL file '{file}' is not UTF-8 text; save it as UTF-8.") from None
-    columns, rows = adhoc.run_readonly(location(), query)
+    columns, rows = _reader().sql(query)
     if as_json:
         print_json([dict(zip(columns, row, strict=True)) for row in rows])
     elif as_csv:
@@ -49,9 +51,18 @@ def sql(
         console.print(table)
 
 
+def _reader():
+    """The selected store opened read-only: `runelog sql` never creates, upgrades or writes to it."""
+    from .. import get_tracker
+
+    return get_tracker(require_store().path, database_url=state.database_url, read_only=True)
+
+
 def lineage(
     run: Optional[str] = typer.Argument(None, help="Run id or unique prefix."),
-    model: Optional[str] = typer.Option(None, "--model", help="Start from a registered model's newest version (NAME or NAME@VERSION)."),
+    model: Optional[str] = typer.Option(None, "--model", metavar="MODEL",
+                                        help="Start from a registered model version: NAME (newest), NAME/3, "
+                                             "NAME@ALIAS or NAME@latest."),
     downstream: bool = typer.Option(False, "--downstream", help="Show what used the run instead of what it used."),
     depth: Optional[int] = typer.Option(None, "--depth", min=1, help="At most this many hops."),
     as_json: bool = typer.Option(False, "--json", help="Write the edges as JSON."),
@@ -61,36 +72,36 @@ def lineage(
     if (run is None) == (model is None):
         raise typer.BadParameter("give a RUN or --model, not both")
     if model is not None:
-        name, _, version = model.partition("@")
-        versions = t.get_model_versions(name)
-        chosen = [v for v in versions if not version or v["version"] == version]
-        if not chosen:
-            raise exceptions.ModelVersionNotFound(name, version or "latest") if versions else exceptions.ModelNotFound(name)
-        run = chosen[0]["source_run_id"]
-        if run is None:
-            raise exceptions.RunelogException(f"The source run of model '{model}' was deleted; no lineage to show.")
+        version = t.get_model_version(model)
+        if version.run_id is None:
+            raise exceptions.ModelSourceRunDeleted(version.model_name, str(version.version))
+        run = version.run_id
     direction = "downstream" if downstream else "upstream"
-    edges = t.get_lineage(run, direction, depth)
+    edges = [as_edge(e) for e in t.get_lineage(run, direction, depth)]
     if as_json:
-        print_json(edges)
+        print_json([e.as_dict() for e in edges])
         return
     root_run = t.get_run(run)
     tree = Tree(_label(root_run["run_id"], _experiment_name(t, root_run), root_run.get("run_name"), root_run["status"]))
     branches = {root_run["run_id"]: tree}
     for edge in edges:  # nearest first, so a parent is always placed before its children
-        parent = branches.get(edge["via_run_id"])
+        parent = branches.get(edge.via_run_id)
         if parent is None:
             continue
-        sha = edge["sha256"][:12] if edge["sha256"] else "no artifact pinned"
-        via = f"[cyan]{edge['input_name']}[/]: {edge['artifact_name'] or '(whole run)'} [dim]{sha}[/]"
+        sha = edge.sha256[:12] if edge.sha256 else "no artifact pinned"
+        via = f"[cyan]{escape(edge.input_name)}[/]: {escape(edge.artifact_name or '(whole run)')} [dim]{sha}[/]"
         arrow = "→" if downstream else "←"
-        node = parent.add(f"{via}  {arrow}  "
-                          + _label(edge["run_id"], edge["experiment"], edge["run_name"], edge["status"]))
-        if edge["run_id"] and edge["run_id"] not in branches:
-            branches[edge["run_id"]] = node
+        node = parent.add(f"{via}  {arrow}  " + _label(edge.run_id, edge.experiment, edge.run_name, edge.status))
+        if edge.run_id and edge.run_id not in branches:
+            branches[edge.run_id] = node
     console.print(tree)
     if not edges:
         console.print(f"[dim]No {direction} runs.[/]")
+
+
+def as_edge(edge: LineageEdge | dict) -> LineageEdge:
+    """A LineageEdge, whether get_lineage gave one or (before its switch to typed results) a dict."""
+    return edge if isinstance(edge, LineageEdge) else LineageEdge(**edge)
 
 
 def _experiment_name(t, run: dict) -> str:
@@ -102,5 +113,5 @@ def _label(run_id, experiment, run_name, status) -> str:
     if run_id is None:
         return "[red](deleted run)[/]"
     colour = {"FINISHED": "green", "FAILED": "red", "KILLED": "yellow"}.get(status, "blue")
-    name = f" {run_name}" if run_name else ""
-    return f"[bold]{experiment}[/]{name} [dim]{short(run_id)}[/] [{colour}]{status}[/]"
+    name = f" {escape(run_name)}" if run_name else ""
+    return f"[bold]{escape(str(experiment))}[/]{name} [dim]{short(run_id)}[/] [{colour}]{status}[/]"

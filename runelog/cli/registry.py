@@ -36,9 +36,9 @@ class ModelSort(str, Enum):
 
 
 _MODEL_SORT_KEYS = {
-    "name": lambda v: v["model_name"].lower(),
-    "version": lambda v: int(v["version"]),
-    "timestamp": lambda v: v["registration_timestamp"] or "",
+    "name": lambda v: v.model_name.lower(),
+    "version": lambda v: v.version,
+    "timestamp": lambda v: v.created_at.isoformat() if v.created_at else "",
 }
 
 
@@ -50,10 +50,10 @@ def list_models(sort_by: ModelSort = typer.Option(ModelSort.timestamp, "--sort-b
                 as_json: bool = Json) -> None:
     """Every registered model with its newest version (newest registration first)."""
     t = tracker_if_any()
-    latest = [t.get_model_versions(name)[0] for name in t.list_registered_models()] if t else []
+    latest = t.latest_model_versions() if t else []
     latest.sort(key=_MODEL_SORT_KEYS[sort_by.value], reverse=desc)
     if as_json:
-        return print_json(latest)
+        return print_json([v.as_dict() for v in latest])
     if not latest:
         where = "" if t else " (there is no .runelog/ store in this folder or above it yet)"
         console.print(f"No models found in the registry{where}. Register one with "
@@ -61,8 +61,26 @@ def list_models(sort_by: ModelSort = typer.Option(ModelSort.timestamp, "--sort-b
         return
     table = Table("model", "latest version", "registered", "source run", "tags", title="Registered models")
     for v in latest:
-        table.add_row(v["model_name"], v["version"], fmt_time(v["registration_timestamp"]),
-                      short(v["source_run_id"]), _tags(v["tags"]))
+        row = v.as_dict()
+        table.add_row(v.model_name, row["version"], fmt_time(row["registration_timestamp"]),
+                      short(v.run_id), _tags(v.tags))
+    show(table)
+
+
+@app.command("show")
+def show_version(reference: str = typer.Argument(..., metavar="MODEL",
+                                                 help="NAME (newest), NAME/3, NAME@ALIAS or NAME@latest."),
+                 as_json: bool = Json) -> None:
+    """One model version, named by a reference: what `load_model(MODEL)` would load."""
+    v = tracker().get_model_version(reference)
+    if as_json:
+        return print_json(v.as_dict())
+    row = v.as_dict()
+    table = Table("field", "value", title=f"{v.model_name} version {v.version}")
+    for field, value in (("aliases", ", ".join(v.aliases) or "—"), ("registered", fmt_time(row["registration_timestamp"])),
+                         ("source run", v.run_id or "(deleted)"), ("artifact", v.artifact_name),
+                         ("sha256", v.sha256), ("tags", _tags(v.tags))):
+        table.add_row(field, value)
     show(table)
 
 
@@ -90,7 +108,7 @@ def get_versions(name: str = typer.Argument(..., help="Model name."),
 
 @app.command("tag")
 def tag(name: str = typer.Argument(..., help="Model name."),
-        version: str = typer.Argument(..., help="Version number, or latest."),
+        version: str = typer.Argument(..., help="Version number, latest, or @ALIAS."),
         add: Optional[list[str]] = typer.Option(None, "--add", "-a", help="KEY=VALUE to set (repeatable)."),
         remove: Optional[list[str]] = typer.Option(None, "--remove", "-r", help="KEY to remove (repeatable).")) -> None:
     """Add or remove tags of a model version."""
