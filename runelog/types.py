@@ -147,3 +147,41 @@ class ModelVersionInfo:
         return {"aliases": list(self.aliases), "model_name": self.model_name, "version": str(self.version),
                 "source_run_id": self.run_id, "registration_timestamp": _iso(self.created_at),
                 "tags": dict(self.tags), "artifact_name": self.artifact_name, "sha256": self.sha256}
+
+
+@dataclass(frozen=True, slots=True)
+class RunComparison:
+    """Runs side by side (compare_runs): which params differ, and per metric each run's latest
+    value, the direction that counts as better, and the run(s) holding the best value.
+
+    Every per-run tuple follows `runs`' order (the order the ids were given). A value a run
+    does not have is None; a NaN metric value stays NaN and is never best.
+    """
+
+    runs: tuple[RunInfo, ...]
+    params: dict[str, tuple[Any, ...]]  # param key (sorted) -> each run's value
+    differing_params: tuple[str, ...]  # keys whose values are not all the same (missing differs from any value)
+    metrics: dict[str, tuple[float | None, ...]]  # metric key (sorted) -> each run's latest value
+    lower_is_better: dict[str, bool]  # metric key -> the direction used
+    direction_source: dict[str, str]  # metric key -> "caller", "name" (loss, error, mse, ...) or "default" (higher)
+    best_run_ids: dict[str, tuple[str, ...]]  # metric key -> runs with the best value (ties: all; none: ())
+    best_values: dict[str, float | None]  # metric key -> the best value, None if no run has a usable one
+
+    @property
+    def run_ids(self) -> tuple[str, ...]:
+        return tuple(run.run_id for run in self.runs)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready: the runs (as RunInfo.as_dict()), then per param and per metric a row keyed by run id."""
+        ids = self.run_ids
+        return {
+            "run_ids": list(ids),
+            "runs": [run.as_dict() for run in self.runs],
+            "params": {key: {"values": dict(zip(ids, values)), "differs": key in self.differing_params}
+                       for key, values in self.params.items()},
+            "metrics": {key: {"values": dict(zip(ids, values)),
+                              "direction": "lower" if self.lower_is_better[key] else "higher",
+                              "direction_source": self.direction_source[key],
+                              "best_run_ids": list(self.best_run_ids[key]), "best_value": self.best_values[key]}
+                        for key, values in self.metrics.items()},
+        }
