@@ -136,16 +136,30 @@ def store_options(request, tmp_path):
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def module_store_options(request, tmp_path_factory):
-    """Like store_options, but one store per module and backend: for costly set-up that tests only read."""
-    if request.param == "sqlite":
-        yield {"path": str(tmp_path_factory.mktemp("store"))}
-        return
-    postgres = request.getfixturevalue("postgres")
-    name = f"runelog_test_{uuid.uuid4().hex[:12]}"
-    url = postgres.create(name)
-    yield {"database_url": url, "artifact_root": str(tmp_path_factory.mktemp("shared-blobs"))}
-    postgres.drop(name)
+def module_store(request, tmp_path_factory):
+    """`module_store()` opens a tracker on a fresh store (of this param's backend) that lasts the module.
+
+    For costly set-up that several tests only read: a module-scoped fixture builds it once per
+    backend. Each call gives a store of its own; all are closed (and dropped) at the module's end.
+    """
+    postgres = request.getfixturevalue("postgres") if request.param == "postgresql" else None
+    trackers, databases = [], []
+
+    def open_store():
+        if postgres is None:
+            options = {"path": str(tmp_path_factory.mktemp("store"))}
+        else:
+            databases.append(f"runelog_test_{uuid.uuid4().hex[:12]}")
+            options = {"database_url": postgres.create(databases[-1]),
+                       "artifact_root": str(tmp_path_factory.mktemp("shared-blobs"))}
+        trackers.append(get_tracker(**options))
+        return trackers[-1]
+
+    yield open_store
+    for tracker in trackers:
+        tracker.close()
+    for name in databases:
+        postgres.drop(name)
 
 
 @pytest.fixture

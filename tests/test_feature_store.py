@@ -8,12 +8,14 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from runelog import exceptions, get_tracker
 
 from .conftest import REPO
+from .pipeline import build_pipeline
 
 # The two scripts of the reference workflow document, transcribed call for call.
 SEED_MAKE_FEATURES = textwrap.dedent('''
@@ -131,29 +133,60 @@ def test_the_reference_scripts_run_unmodified_and_leave_a_pinned_lineage_link(tm
     assert sha256(tmp_path / "iris_features.parquet") == sha256(parquet)  # the downloaded copy
 
 
-@pytest.mark.slow  # over 12 s: run by `make test-slow` (and CI)
-def test_project_examples_two_versions_lineage_and_registry(tmp_path):
+@pytest.fixture(scope="module")
+def two_versions(tmp_path_factory):
+    """The project's example scripts run twice (the second feature set adds sepal area) in one folder."""
+    folder = tmp_path_factory.mktemp("examples")
     examples = REPO / "examples" / "feature_store"
-    first = run_script(examples / "make_features.py", tmp_path)
-    run_script(examples / "train_with_fs.py", tmp_path)
-    run_script(examples / "make_features.py", tmp_path, "--add-sepal-area")
-    second_train = run_script(examples / "train_with_fs.py", tmp_path)
-    assert "verified against its fingerprint" in second_train.stdout
-    assert "iris-classifier v2" in second_train.stdout
-
-    tracker = get_tracker(str(tmp_path))
+    first = run_script(examples / "make_features.py", folder)
+    run_script(examples / "train_with_fs.py", folder)
+    run_script(examples / "make_features.py", folder, "--add-sepal-area")
+    second_train = run_script(examples / "train_with_fs.py", folder)
+    tracker = get_tracker(str(folder))
     feature_runs = tracker.find_runs("feature-sets", descending=False)
-    assert len(feature_runs) == 2 and first.stdout.startswith(f"feature set {feature_runs[0]['run_id'][:8]}")
-    newest_features = feature_runs[1]["run_id"]
-    (fp,) = tracker.get_run_details(newest_features)["datasets"]
+    yield SimpleNamespace(first=first, second_train=second_train, tracker=tracker, feature_runs=feature_runs)
+    tracker.close()
+
+
+@pytest.mark.slow  # the fixture runs four example scripts, over 12 s: run by `make test-slow` (and CI)
+def test_project_examples_second_training_verifies_its_features_and_registers_v2(two_versions):
+    assert "verified against its fingerprint" in two_versions.second_train.stdout
+    assert "iris-classifier v2" in two_versions.second_train.stdout
+
+
+@pytest.mark.slow
+def test_project_examples_make_one_feature_run_each_and_print_its_id(two_versions):
+    feature_runs = two_versions.feature_runs
+    assert len(feature_runs) == 2 and two_versions.first.stdout.startswith(f"feature set {feature_runs[0]['run_id'][:8]}")
+
+
+@pytest.mark.slow
+def test_project_examples_fingerprint_the_newest_feature_file(two_versions):
+    (fp,) = two_versions.tracker.get_run_details(two_versions.feature_runs[1]["run_id"])["datasets"]
     assert (fp["row_count"], fp["column_count"]) == (150, 7)
     assert {c["name"] for c in fp["schema"]} >= {"petal_ratio", "sepal_area", "target"}
     assert fp["sha256"] == sha256(fp["path"])
 
-    versions = tracker.get_model_versions("iris-classifier")
+
+@pytest.mark.slow
+def test_project_examples_register_two_versions_newest_first(two_versions):
+    versions = two_versions.tracker.get_model_versions("iris-classifier")
     assert [v["version"] for v in versions] == ["2", "1"]
-    (edge,) = tracker.get_lineage(versions[0]["source_run_id"])
+
+
+@pytest.mark.slow
+def test_project_examples_v2_lineage_pins_the_newest_feature_bytes(two_versions):
+    tracker, newest_features = two_versions.tracker, two_versions.feature_runs[1]["run_id"]
+    (fp,) = tracker.get_run_details(newest_features)["datasets"]
+    newest_version = tracker.get_model_versions("iris-classifier")[0]
+    (edge,) = tracker.get_lineage(newest_version["source_run_id"])
     assert (edge["run_id"], edge["sha256"]) == (newest_features, fp["sha256"])
+
+
+@pytest.mark.slow
+def test_project_examples_models_trained_on_each_feature_set(two_versions):
+    tracker, feature_runs = two_versions.tracker, two_versions.feature_runs
+    (fp,) = tracker.get_run_details(feature_runs[1]["run_id"])["datasets"]
     assert [m["version"] for m in tracker.models_trained_on(path=fp["path"])] == ["2"]
     assert [m["version"] for m in tracker.models_trained_on(feature_runs[0]["run_id"])] == ["1"]
 
@@ -193,30 +226,52 @@ def test_dvc_variant_records_the_md5_that_dvc_add_wrote(tmp_path):
     assert f"md5: {recorded['md5']}" in dvc_file
 
 
-def test_verify_input_checks_the_pinned_bytes(tmp_path):
-    tracker = get_tracker(str(tmp_path))
-    data = tmp_path / "features.parquet"
-    data.write_bytes(b"PAR1 pretend parquet")
-    with tracker.start_run(experiment_name="f", log_code=False) as feature_run:
-        tracker.log_artifact(str(data))
-    with tracker.start_run(experiment_name="m", log_code=False) as model_run:
-        tracker.log_input_run("feature_set", feature_run, artifact_name="features.parquet")
-        tracker.log_input_run("whole_run", feature_run)
-    assert tracker.verify_input(model_run, "feature_set")["sha256"] == sha256(data)
-    assert tracker.verify_input(model_run, "feature_set", str(data))["source_run_id"] == feature_run
+@pytest.fixture(scope="module")
+def pinned(module_store, tmp_path_factory):
+    """The shared pipeline, and a run whose input `whole_run` names the feature run but no artifact.
+    Tests only read."""
+    built = build_pipeline(module_store(), tmp_path_factory.mktemp("inputs"))
+    with built.tracker.start_run(experiment_name="m", log_code=False) as whole:
+        built.tracker.log_input_run("whole_run", built.feature_run)
+    return built, whole
+
+
+def test_verify_input_gives_the_pinned_hash(pinned):
+    built, _ = pinned
+    assert built.tracker.verify_input(built.model_run, built.input)["sha256"] == built.sha256
+
+
+def test_verify_input_of_a_file_with_the_pinned_bytes_names_the_source_run(pinned):
+    built, _ = pinned
+    assert built.tracker.verify_input(built.model_run, built.input, str(built.data))["source_run_id"] == built.feature_run
+
+
+def test_verify_input_of_a_changed_file_is_a_mismatch_naming_the_source_run(pinned, tmp_path):
+    built, _ = pinned
     copy = tmp_path / "copy.parquet"
     copy.write_bytes(b"PAR1 pretend parquet, changed")
-    with pytest.raises(exceptions.DatasetMismatch, match=feature_run):
-        tracker.verify_input(model_run, "feature_set", str(copy))
+    with pytest.raises(exceptions.DatasetMismatch, match=built.feature_run):
+        built.tracker.verify_input(built.model_run, built.input, str(copy))
+
+
+def test_verify_input_of_an_input_without_an_artifact_is_not_pinned(pinned):
+    built, whole = pinned
     with pytest.raises(exceptions.InputNotPinned):
-        tracker.verify_input(model_run, "whole_run")
+        built.tracker.verify_input(whole, "whole_run")
+
+
+def test_verify_input_of_an_unknown_input_name_is_not_found(pinned):
+    built, _ = pinned
     with pytest.raises(exceptions.InputNotFound):
-        tracker.verify_input(model_run, "nope")
-    blob = tracker.get_artifact_abspath(feature_run, "features.parquet")
+        built.tracker.verify_input(built.model_run, "nope")
+
+
+def test_verify_input_refuses_a_pinned_blob_whose_bytes_changed(pipeline):
+    blob = pipeline.tracker.get_artifact_abspath(pipeline.feature_run, pipeline.artifact)
     os.chmod(blob, 0o644)
     Path(blob).write_bytes(b"tampered")
     with pytest.raises(exceptions.BlobCorrupted):
-        tracker.verify_input(model_run, "feature_set")
+        pipeline.tracker.verify_input(pipeline.model_run, pipeline.input)
 
 
 def test_demo_sql_answers_which_models_used_which_file(tmp_path):

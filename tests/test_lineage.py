@@ -20,16 +20,13 @@ def new_run(tracker, experiment="pipeline", inputs=(), artifact=None):
 
 
 @pytest.fixture(scope="module")
-def chain(module_store_options):
+def chain(module_store):
     """51 runs in a line, each the input of the next: (tracker, run ids oldest first). Tests only read."""
-    from runelog import get_tracker
-
-    tracker = get_tracker(**module_store_options)
+    tracker = module_store()
     runs = [new_run(tracker)]
     for i in range(50):
         runs.append(new_run(tracker, inputs=[(f"step{i}", runs[-1], None)]))
-    yield tracker, runs
-    tracker.close()
+    return tracker, runs
 
 
 def test_upstream_lists_every_ancestor_nearest_first_with_its_depth(chain):
@@ -125,13 +122,11 @@ def test_deleted_source_runs_keep_their_edge_and_hash(tracker, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def uses(module_store_options, tmp_path_factory):
+def uses(module_store, tmp_path_factory):
     """A feature file logged as an artifact (features), fingerprinted (checker) and pinned as an
     input (trainer); finetune trained on trainer; unrelated on nothing; each registered as `clf`.
     Tests only read."""
-    from runelog import get_tracker
-
-    tracker = get_tracker(**module_store_options)
+    tracker = module_store()
     data = tmp_path_factory.mktemp("uses") / "features.parquet"
     data.write_bytes(b"feature bytes")
     features = new_run(tracker, "features", artifact=data)
@@ -147,10 +142,9 @@ def uses(module_store_options, tmp_path_factory):
         tracker.log_model({"w": 3}, "model.joblib")
     for run in (trainer, finetune, unrelated):
         tracker.register_model(run, "model.joblib", "clf")
-    yield SimpleNamespace(tracker=tracker, data=data, digest=hashlib.sha256(b"feature bytes").hexdigest(),
-                          features=features, checker=checker, trainer=trainer, finetune=finetune,
-                          unrelated=unrelated)
-    tracker.close()
+    return SimpleNamespace(tracker=tracker, data=data, digest=hashlib.sha256(b"feature bytes").hexdigest(),
+                           features=features, checker=checker, trainer=trainer, finetune=finetune,
+                           unrelated=unrelated)
 
 
 def test_runs_using_finds_the_artifact_the_dataset_and_the_input(uses):
