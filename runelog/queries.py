@@ -128,6 +128,17 @@ def _statement(tag_count: int, by_status: bool, limited: bool, offset: bool, ids
     return statement
 
 
+def runs_by_id(executor: Session | Connection, run_ids: list[str]) -> list[RunInfo]:
+    """Full RunInfo of these runs (full ids, any experiments), in the order given; unknown ids are left out."""
+    if not run_ids:
+        return []
+    rows = {row.id: row for row in executor.execute(select(*_RUN_COLUMNS).where(_RUN.c.id.in_(run_ids)))}
+    ids = [run_id for run_id in dict.fromkeys(run_ids) if run_id in rows]
+    params, tag_values = values_of(executor, Param, ids), values_of(executor, Tag, ids)
+    metrics = runs.latest_metrics_of(executor, ids)
+    return [_run_info(rows[i], params.get(i, {}), metrics.get(i, {}), tag_values.get(i, {})) for i in ids]
+
+
 def values_of(executor, model, run_ids: list[str]) -> dict[str, dict[str, Any]]:
     """{run_id: {key: value}} of params or tags (`model`) of these runs, decoded, in one query."""
     pairs = executor.execute(select(model.run_id, model.key, model.value)
