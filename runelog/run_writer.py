@@ -43,21 +43,20 @@ import threading
 import time
 import warnings
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import Connection, Engine, exc as sa_exc, select
 
 from . import background, codec, db, exceptions, interrupts, runs
+from .held_connection import ROW_ERRORS, HeldConnection, describe, is_busy, write_each
+from .metric_queue import MetricQueue
 from .models import Run
 
 T = TypeVar("T")
 log = logging.getLogger("runelog")
 
-LOCK_ATTEMPT_SECONDS = 0.1  # one try for SQLite's write lock; a longer wait is many tries, signals between
 BACKGROUND_WAIT_SECONDS = 0.25  # a background write waits no longer for a lock: the thread serves the store
 RETRY_SECONDS = 0.25  # the shortest pause between attempts while the store cannot be written
-_BUSY_SQLITE = (5, 6)  # SQLITE_BUSY, SQLITE_LOCKED
-_BUSY_POSTGRES = ("55P03", "57014")  # lock_not_available, query_canceled (a lock_timeout)
 
 
 class RunWriter:
@@ -77,13 +76,10 @@ class RunWriter:
         self.deleted = False  # the run's row is gone (deleted by someone else)
         self.ended = False
         self._opened = False  # the run's row exists (set by open())
-        self._rows: list[dict] = []
-        self._oldest = 0.0  # monotonic time the oldest waiting point was queued
+        self._points = MetricQueue(run_id)
         self._in_flight = 0.0  # the same for the points a write has taken and not yet committed (0: none)
-        self._next_step: dict[str, int] = {}
-        self._queue = threading.Lock()  # the waiting points; held for microseconds, never during a write
         self._io = threading.RLock()  # one transaction at a time on the held connection
-        self._connection: Connection | None = None
+        self._held = HeldConnection(engine)  # one connection for the run, taken on first write
         self._scheduler = background.for_store(str(engine.url))
         self._armed = False
         self._failure: str | None = None  # the error of the current outage, logged once
@@ -136,8 +132,7 @@ class RunWriter:
 
     def _end_without_points(self, status: str, error: str | None, cause: Exception, wait: float) -> None:
         """The points could not go in: record at least how the run ended, and say what was lost."""
-        with self._queue:
-            lost, self._rows = len(self._rows), []
+        lost = self._points.drop()
         with contextlib.suppress(Exception):
             self._commit_queued(lambda c: runs.end_run(c, self.run_id, status, error), wait)
         if lost:
@@ -158,22 +153,8 @@ class RunWriter:
                    for key, value in points.items()]
         if step is not None:
             step = codec.metric_step(checked[0][0] if checked else "?", step)
-        now, moment = time.time(), time.monotonic()
-        with self._queue:
-            next_step = self._next_step
-            new = []
-            for key, value in checked:
-                at = next_step.get(key, 0) if step is None else step
-                if at > codec.MAX_STEP:  # only a default step can get here: one past a step at the limit
-                    raise codec.step_out_of_range(key, at)
-                new.append({"run_id": self.run_id, "key": key, "value": value, "step": at, "timestamp": now})
-            for row in new:
-                if row["step"] >= next_step.get(row["key"], 0):
-                    next_step[row["key"]] = row["step"] + 1
-            if not self._rows:
-                self._oldest = moment
-            self._rows.extend(new)
-            waiting, oldest = len(self._rows), self._oldest
+        moment = time.monotonic()
+        waiting, oldest = self._points.put(checked, step, time.time(), moment)
         in_flight = self._in_flight  # a timer's write under way: when it started late, wait for it too
         if waiting >= max(self.max_points, 1):
             self._flush_from_call(waiting, db.BUSY_TIMEOUT_SECONDS)  # full: wait for the lock, as any write
@@ -206,9 +187,7 @@ class RunWriter:
         except Exception as exc:
             self._note_failure(exc, db.BUSY_TIMEOUT_SECONDS)
             self._rearm(failed=True)
-            with self._queue:
-                waiting = len(self._rows)
-            raise exceptions.MetricsNotStored(self.run_id, waiting, describe(exc), lost=False) from exc
+            raise exceptions.MetricsNotStored(self.run_id, len(self._points), describe(exc), lost=False) from exc
         else:
             self._note_success()
 
@@ -264,9 +243,8 @@ class RunWriter:
 
     def _rearm(self, failed: bool) -> None:
         """Time the points still waiting: a retry after a failure, else the interval of the oldest."""
-        with self._queue:
-            waiting, oldest = bool(self._rows), self._oldest
-        if not waiting or self.ended or self.deleted:
+        oldest = self._points.oldest()
+        if oldest is None or self.ended or self.deleted:
             return
         if failed:
             self._arm(self._retry_pause())
@@ -301,8 +279,7 @@ class RunWriter:
             return  # a lock held a moment longer than a short try waits: not worth a word yet
         text = f"{type(exc).__name__}: {exc}"
         if self._failure is None:  # once per outage, not once per retry
-            with self._queue:
-                waiting = len(self._rows)
+            waiting = len(self._points)
             warnings.warn(f"runelog cannot write the metric points of run {self.run_id} yet ({text}); the "
                           f"{waiting} waiting points are kept, in order, and retried every "
                           f"{self._retry_pause():g} s.", RuntimeWarning, stacklevel=2)
@@ -318,9 +295,7 @@ class RunWriter:
         """The run's row is gone: drop what waits and stop. The user hears of it once: as
         RunDeleted from their next logging call (`raise_it`), or else as a warning when the run ends."""
         self.deleted = True
-        with self._queue:
-            self._dropped += len(self._rows)
-            self._rows = []
+        self._dropped += self._points.drop()
         self._scheduler.cancel(self)
         self._scheduler.cancel((self, "beat"))
         if raise_it:
@@ -336,18 +311,14 @@ class RunWriter:
                        what: str = "metric points") -> T | None:
         """The waiting points, then `work`, in one transaction; the points stay queued if it fails."""
         with interrupts.deferred(), self._io:  # a signal waits until this transaction is over
-            with self._queue:
-                rows, oldest, self._rows = self._rows, self._oldest, []
+            rows, oldest = self._points.take()
             if not rows and work is None:
                 return None
             self._in_flight = oldest if rows else 0.0
             try:
                 return self._commit(rows, work, wait, what)
             except BaseException:
-                with self._queue:  # back in front of anything queued meanwhile, in order
-                    self._rows[:0] = rows
-                    if rows:
-                        self._oldest = oldest
+                self._points.put_back(rows, oldest)  # in front of anything queued meanwhile, in order
                 raise
             finally:
                 self._in_flight = 0.0
@@ -357,10 +328,10 @@ class RunWriter:
         try:
             return self._transaction(rows, work, wait, what)
         except sa_exc.OperationalError as exc:  # the store, not the rows: leave the points queued
-            if _is_busy(exc):
+            if is_busy(exc):
                 raise exceptions.StoreBusy(what, round(wait, 2), str(exc.orig)) from None
             raise
-        except (sa_exc.IntegrityError, sa_exc.DataError, sa_exc.StatementError) as exc:
+        except ROW_ERRORS as exc:
             if isinstance(exc, sa_exc.OperationalError) or (
                     isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated):
                 raise  # the store, not the rows
@@ -371,45 +342,29 @@ class RunWriter:
             return self._transaction(rows, work, wait, what, one_by_one=True)
 
     def _transaction(self, rows: list[dict], work, wait: float, what: str, one_by_one: bool = False):
-        connection = self._connect()
+        held = self._held
+        connection = held.connect()
         try:
-            transaction = self._begin(connection, wait, what)
+            transaction = held.begin(connection, wait, what)
         except exceptions.StoreBusy:
             raise
         except BaseException:  # whatever state BEGIN left, a closed connection holds no lock
-            self._invalidate(connection)
+            held.invalidate(connection)
             raise
         try:
             if one_by_one:
-                self._write_each(connection, rows)
+                self._note_refused(write_each(connection, rows, runs.write_metrics))
             else:
                 runs.write_metrics(connection, rows)
             result = None if work is None else work(connection)
             transaction.commit()
             return result
         except BaseException:
-            self._abandon(connection, transaction)
+            held.abandon(connection, transaction)
             raise
 
-    def _write_each(self, connection: Connection, rows: list[dict]) -> None:
-        """Write what the database takes, halving the batch around refused rows; drop those alone."""
-        refused: list[tuple[dict, str]] = []
-        pending = [rows]
-        while pending:
-            batch = pending.pop()
-            savepoint = connection.begin_nested()
-            try:
-                runs.write_metrics(connection, batch)
-                savepoint.commit()
-            except (sa_exc.IntegrityError, sa_exc.DataError, sa_exc.StatementError) as exc:
-                savepoint.rollback()
-                if isinstance(exc, sa_exc.OperationalError):
-                    raise
-                if len(batch) == 1:
-                    refused.append((batch[0], str(getattr(exc, "orig", exc)).splitlines()[0]))
-                else:
-                    middle = len(batch) // 2
-                    pending += [batch[middle:], batch[:middle]]  # the first half is written first
+    def _note_refused(self, refused: list[tuple[dict, str]]) -> None:
+        """Points the database refused were dropped alone: say so the first time, count them after."""
         if refused and not self._refused:  # the first time: say what and why; later ones are counted
             row, reason = refused[0]
             more = f" ({len(refused) - 1} more in the same write)" if len(refused) > 1 else ""
@@ -419,47 +374,6 @@ class RunWriter:
             self._refused_told = len(refused)
         self._refused += len(refused)
 
-    def _connect(self) -> Connection:
-        if self._connection is None:
-            connection = self.engine.connect()
-            if self.engine.dialect.name == "sqlite":  # short tries; _begin loops for longer waits
-                connection.connection.driver_connection.execute(
-                    f"PRAGMA busy_timeout = {int(LOCK_ATTEMPT_SECONDS * 1000)}")
-            self._connection = connection
-        return self._connection
-
-    def _begin(self, connection: Connection, wait: float, what: str):
-        """BEGIN (IMMEDIATE on SQLite), trying for the lock until `wait` seconds have passed.
-
-        Between tries, a signal noted meanwhile is raised: nothing is half-done here.
-        """
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                transaction = connection.begin()
-            except sa_exc.OperationalError as exc:
-                if not _is_busy(exc):
-                    raise
-                interrupts.raise_pending()
-                if time.monotonic() >= deadline:
-                    raise exceptions.StoreBusy(what, round(wait, 2), str(exc.orig)) from None
-                continue
-            if self.engine.dialect.name == "postgresql" and wait < db.BUSY_TIMEOUT_SECONDS:
-                connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{max(int(wait * 1000), 1)}ms'")
-            return transaction
-
-    def _abandon(self, connection: Connection, transaction) -> None:
-        """Roll back; if even that fails, close the connection (which ends the transaction and its locks)."""
-        try:
-            transaction.rollback()
-        except BaseException:
-            self._invalidate(connection)
-
-    def _invalidate(self, connection: Connection) -> None:
-        with contextlib.suppress(BaseException):
-            connection.invalidate()
-        self._release()
-
     def _run_exists(self) -> bool:
         try:
             with db.read_connection(self.engine) as connection:
@@ -468,23 +382,4 @@ class RunWriter:
             return True  # cannot tell: assume it is there, and keep the points
 
     def _release(self) -> None:
-        if self._connection is not None:
-            connection, self._connection = self._connection, None
-            with contextlib.suppress(Exception):
-                if self.engine.dialect.name == "sqlite" and not connection.invalidated:  # pooled: as it was
-                    connection.connection.driver_connection.execute(
-                        f"PRAGMA busy_timeout = {db.BUSY_TIMEOUT_SECONDS * 1000}")
-            with contextlib.suppress(Exception):
-                connection.close()
-
-
-def _is_busy(exc: sa_exc.OperationalError) -> bool:
-    orig = getattr(exc, "orig", None)
-    code = getattr(orig, "sqlite_errorcode", None)
-    if code is not None:
-        return code & 0xFF in _BUSY_SQLITE
-    return getattr(orig, "sqlstate", None) in _BUSY_POSTGRES
-
-
-def describe(exc: Any) -> str:
-    return f"{type(exc).__name__}: {exc}"
+        self._held.release()

@@ -85,7 +85,7 @@ def test_kept_0_2_0_names_are_documented():
 def test_every_exception_is_under_one_of_the_three_bases():
     bases = (exceptions.NotFound, exceptions.InvalidInput, exceptions.StoreError)
     for name, cls in public_classes().items():
-        if name in OUTSIDE_THE_BASES or name in KEPT_FOR_0_2_0:
+        if name in OUTSIDE_THE_BASES:
             continue
         assert issubclass(cls, bases), name
 
