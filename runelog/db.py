@@ -89,7 +89,7 @@ def _open_sqlite(path: Path, read_only: bool) -> Engine:
                 str(path), f"its schema must be upgraded from revision {state.revision} to {HEAD_REVISION}, "
                            "which writes to it, and it is read-only")
     # A URL object: a path with '?', '#' or '%' must reach SQLite as it is, not parsed as a URL.
-    url = URL.create("sqlite", database=sqlite_file.engine_uri(path, state), query={"uri": "true"})
+    url = URL.create("sqlite", database=sqlite_file.engine_uri(path, state, read_only), query={"uri": "true"})
     engine = make_engine(url, path)
     try:
         if state.revision != HEAD_REVISION:

@@ -115,12 +115,15 @@ def reader_uri(path: Path) -> str:
     return read_uri(path, writable, wal)
 
 
-def engine_uri(path: Path, state: FileState) -> str:
-    """The SQLite URI runelog's engine opens `path` with: read-write, or read-only where nothing can be written.
+def engine_uri(path: Path, state: FileState, read_only: bool = False) -> str:
+    """The SQLite URI runelog's engine opens `path` with: read-write, or read-only where nothing can be
+    written or nothing should be (`read_only`: a reading tracker never checkpoints or removes the WAL files).
 
     mode=rw: an engine never creates a file, even if runelog.db is deleted while the process runs.
     """
-    return f"file:{quote(str(path))}?mode=rw" if state.writable else read_uri(path, state.writable, state.wal)
+    if state.writable and not read_only:
+        return f"file:{quote(str(path))}?mode=rw"
+    return read_uri(path, state.writable, state.wal)
 
 
 # ---------------------------------------------------------------- making a new store
