@@ -3,6 +3,7 @@
 import hashlib
 import os
 import sys
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -58,25 +59,36 @@ def test_log_artifact_of_a_missing_file_raises(tracker, files):
             tracker.log_artifact(str(files / "nope.txt"))
 
 
-def test_download_and_abspath_verify_the_bytes(tracker, files):
+@pytest.fixture
+def logged_a(tracker, files):
+    """A run that logged a.txt ("alpha")."""
     with tracker.start_run(log_code=False) as run_id:
         tracker.log_artifact(str(files / "a.txt"))
-    path = tracker.download_artifact(run_id, "a.txt", str(files / "dl"))
-    assert open(path).read() == "alpha"
-    blob = tracker.get_artifact_abspath(run_id, "a.txt")
-    assert open(blob).read() == "alpha"
+    return run_id
 
+
+def test_download_and_abspath_give_the_logged_bytes(tracker, files, logged_a):
+    path = tracker.download_artifact(logged_a, "a.txt", str(files / "dl"))
+    assert open(path).read() == "alpha"
+    assert open(tracker.get_artifact_abspath(logged_a, "a.txt")).read() == "alpha"
+
+
+def test_a_changed_blob_is_refused_by_download_and_abspath(tracker, files, logged_a):
+    blob = tracker.get_artifact_abspath(logged_a, "a.txt")
     os.chmod(blob, 0o644)
     with open(blob, "w") as fh:
         fh.write("evil!")
     with pytest.raises(exceptions.BlobCorrupted, match="a.txt"):
-        tracker.download_artifact(run_id, "a.txt", str(files / "dl2"))
+        tracker.download_artifact(logged_a, "a.txt", str(files / "dl2"))
     assert not (files / "dl2" / "a.txt").exists()
     with pytest.raises(exceptions.BlobCorrupted):
-        tracker.get_artifact_abspath(run_id, "a.txt")
-    os.remove(blob)
+        tracker.get_artifact_abspath(logged_a, "a.txt")
+
+
+def test_a_deleted_blob_is_reported_missing_on_download(tracker, files, logged_a):
+    os.remove(tracker.get_artifact_abspath(logged_a, "a.txt"))
     with pytest.raises(exceptions.BlobMissing):
-        tracker.download_artifact(run_id, "a.txt", str(files / "dl3"))
+        tracker.download_artifact(logged_a, "a.txt", str(files / "dl3"))
 
 
 def test_download_default_destination_is_the_current_folder(tracker, files):
@@ -101,14 +113,26 @@ def test_unsafe_names_are_refused_on_log_read_and_download(tracker, files, name)
     assert not (files / "escape.txt").exists()
 
 
-def test_delete_artifact_forgets_the_name_and_gc_takes_the_blob(tracker, files):
+@pytest.fixture
+def two_artifacts(tracker, files):
+    """A run that logged a.txt and loss.png, then deleted loss.png (by a run id prefix)."""
     with tracker.start_run(log_code=False) as run_id:
         tracker.log_artifact(str(files / "a.txt"))
         tracker.log_artifact(str(files / "plots" / "loss.png"))
     tracker.delete_artifact(run_id[:8], "loss.png")
-    assert tracker.get_run_details(run_id)["artifacts"] == ["a.txt"]
+    return run_id
+
+
+def test_delete_artifact_forgets_the_name(tracker, two_artifacts):
+    assert tracker.get_run_details(two_artifacts)["artifacts"] == ["a.txt"]
+
+
+def test_deleting_an_artifact_twice_raises_not_found(tracker, two_artifacts):
     with pytest.raises(exceptions.ArtifactNotFound):
-        tracker.delete_artifact(run_id, "loss.png")
+        tracker.delete_artifact(two_artifacts, "loss.png")
+
+
+def test_gc_takes_the_blob_of_a_deleted_artifact(tracker, files, two_artifacts):
     assert tracker.gc(grace_seconds=0).blobs == [sha(files / "plots" / "loss.png")]
 
 
@@ -132,6 +156,12 @@ def test_log_code_stores_the_running_script(tracker, monkeypatch, files):
     with tracker.start_run() as run_id:
         pass
     assert tracker.get_run_details(run_id)["artifacts"] == ["train.py"]
+
+
+def test_log_code_false_stores_no_script(tracker, monkeypatch, files):
+    script = files / "train.py"
+    script.write_text("print('hi')\n")
+    monkeypatch.setattr(sys, "argv", [str(script)])
     with tracker.start_run(log_code=False) as quiet:
         pass
     assert tracker.get_run_details(quiet)["artifacts"] == []
@@ -147,52 +177,93 @@ def test_log_env_records_environment_and_requirements(tracker, files):
     assert "SQLAlchemy==" in text
 
 
-def test_models_register_without_copy_and_load_after_verification(tracker, sql):
+@pytest.fixture
+def registered_lin(tracker):
+    """A linear model (y = 2x) logged once and registered twice as `lin` (v1 tagged stage=dev, v2 by a
+    run id prefix): its run id, the versions returned, and the blob files before registering."""
     from sklearn.linear_model import LinearRegression
 
     model = LinearRegression().fit([[0], [1], [2]], [0, 2, 4])
     with tracker.start_run(log_code=False) as run_id:
         tracker.log_model(model, "model.joblib")
     blobs_before = blob_files(tracker)
-    assert tracker.register_model(run_id, "model.joblib", "lin", tags={"stage": "dev"}) == "1"
-    assert tracker.register_model(run_id[:8], "model.joblib", "lin") == "2"
-    assert blob_files(tracker) == blobs_before  # registering copies nothing
+    versions = [tracker.register_model(run_id, "model.joblib", "lin", tags={"stage": "dev"}),
+                tracker.register_model(run_id[:8], "model.joblib", "lin")]
+    return SimpleNamespace(run_id=run_id, versions=versions, blobs_before=blobs_before)
+
+
+def test_register_model_numbers_versions_from_one_and_takes_a_run_prefix(registered_lin):
+    assert registered_lin.versions == ["1", "2"]
+
+
+def test_registering_a_model_copies_no_bytes(tracker, sql, registered_lin):
+    assert blob_files(tracker) == registered_lin.blobs_before  # registering copies nothing
     assert sql("SELECT count(*) FROM model_versions m JOIN artifacts a ON a.run_id = m.run_id "
                "WHERE m.sha256 = a.sha256") == [(2,)]
 
-    loaded = tracker.load_registered_model("lin")
-    assert loaded.predict([[3]])[0] == pytest.approx(6)
+
+def test_load_registered_model_loads_the_latest_or_the_given_version(tracker, registered_lin):
+    assert tracker.load_registered_model("lin").predict([[3]])[0] == pytest.approx(6)
     assert tracker.load_registered_model("lin", "1").predict([[1]])[0] == pytest.approx(2)
+
+
+def test_registered_models_and_their_versions_are_listed_newest_first(tracker, registered_lin):
     assert tracker.list_registered_models() == ["lin"]
     versions = tracker.get_model_versions("lin")
     assert [v["version"] for v in versions] == ["2", "1"]
-    assert versions[1]["source_run_id"] == run_id and versions[1]["tags"] == {"stage": "dev"}
+    assert versions[1]["source_run_id"] == registered_lin.run_id and versions[1]["tags"] == {"stage": "dev"}
+
+
+def test_versions_of_an_unknown_model_are_an_empty_list(tracker, registered_lin):
     assert tracker.get_model_versions("nope") == []
 
 
-def test_registry_tags(tracker):
+@pytest.fixture
+def tagged_model(tracker):
+    """Model `m` version 1, registered with tags {"a": 1}."""
     with tracker.start_run(log_code=False) as run_id:
         tracker.log_model({"w": 1}, "m.joblib")
     tracker.register_model(run_id, "m.joblib", "m", tags={"a": 1})
+
+
+def test_model_version_tags_are_added_read_and_removed(tracker, tagged_model):
     assert tracker.add_model_tags("m", "1", {"b": [1, 2]}) == {"a": 1, "b": [1, 2]}
     assert tracker.get_model_tags("m", "1") == {"a": 1, "b": [1, 2]}
     assert tracker.remove_model_tags("m", "1", ["a"]) == {"b": [1, 2]}
+
+
+def test_tagging_an_unknown_model_version_raises_not_found(tracker, tagged_model):
     with pytest.raises(exceptions.ModelVersionNotFound):
         tracker.add_model_tags("m", "7", {"x": 1})
+
+
+def test_tags_of_a_version_that_is_not_a_number_raise_invalid(tracker, tagged_model):
     with pytest.raises(exceptions.InvalidModelVersion):
         tracker.get_model_tags("m", "one")
 
 
-def test_registry_errors(tracker):
+@pytest.fixture
+def logged_model(tracker):
+    """A run that logged m.joblib (nothing registered yet)."""
     with tracker.start_run(log_code=False) as run_id:
         tracker.log_model({"w": 1}, "m.joblib")
+    return run_id
+
+
+def test_register_model_of_an_unknown_artifact_or_run_raises(tracker, logged_model):
     with pytest.raises(exceptions.ArtifactNotFound):
-        tracker.register_model(run_id, "other.joblib", "m")
+        tracker.register_model(logged_model, "other.joblib", "m")
     with pytest.raises(exceptions.RunNotFound):
         tracker.register_model("f" * 32, "m.joblib", "m")
+
+
+def test_load_registered_model_of_an_unknown_model_raises(tracker, logged_model):
     with pytest.raises(exceptions.ModelNotFound):
         tracker.load_registered_model("m")
-    tracker.register_model(run_id, "m.joblib", "m")
+
+
+def test_load_registered_model_of_an_unknown_version_raises(tracker, logged_model):
+    tracker.register_model(logged_model, "m.joblib", "m")
     with pytest.raises(exceptions.ModelVersionNotFound):
         tracker.load_registered_model("m", "3")
 
@@ -218,29 +289,54 @@ def test_gc_removes_unreferenced_blobs_only(tracker, files):
     assert open(tracker.download_artifact(keep, "a.txt", str(files / "k"))).read() == "alpha"
 
 
-def test_log_dataset_fingerprints_parquet_without_copying(tracker, files):
+@pytest.fixture
+def fingerprinted(tracker, files):
+    """A run that fingerprinted a 3x2 parquet file as `features` and a.txt as `notes`:
+    (run id, parquet path, the recorded datasets by name)."""
     frame = pd.DataFrame({"x": [1.0, 2.0, 3.0], "label": ["a", "b", "c"]})
     path = files / "features.parquet"
     frame.to_parquet(path)
     with tracker.start_run(log_code=False) as run_id:
         tracker.log_dataset(str(path), name="features")
         tracker.log_dataset(str(files / "a.txt"), name="notes")
+    return run_id, path, {d["name"]: d for d in tracker.get_run_details(run_id)["datasets"]}
+
+
+def test_log_dataset_copies_no_bytes(tracker, fingerprinted):
     assert blob_files(tracker) == []
-    datasets = {d["name"]: d for d in tracker.get_run_details(run_id)["datasets"]}
+
+
+def test_a_parquet_fingerprint_has_hash_size_shape_schema_and_path(fingerprinted):
+    _, path, datasets = fingerprinted
     fp = datasets["features"]
     assert fp["sha256"] == sha(path) and fp["size"] == path.stat().st_size
     assert (fp["row_count"], fp["column_count"]) == (3, 2)
     assert [c["name"] for c in fp["schema"]] == ["x", "label"]
     assert fp["schema"][0]["type"] == "double" and "string" in fp["schema"][1]["type"]
     assert fp["filename"] == "features.parquet" and fp["path"] == str(path)
+
+
+def test_a_file_that_is_not_parquet_is_fingerprinted_by_its_hash_alone(files, fingerprinted):
+    _, _, datasets = fingerprinted
     assert datasets["notes"]["row_count"] is None and datasets["notes"]["sha256"] == sha(files / "a.txt")
 
-    assert tracker.verify_dataset(run_id, "features", str(path))["sha256"] == fp["sha256"]
+
+def test_verify_dataset_accepts_the_same_bytes(tracker, fingerprinted):
+    run_id, path, datasets = fingerprinted
+    assert tracker.verify_dataset(run_id, "features", str(path))["sha256"] == datasets["features"]["sha256"]
+
+
+def test_verify_dataset_refuses_changed_bytes_naming_the_run(tracker, fingerprinted):
+    run_id, path, _ = fingerprinted
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0xFF
     path.write_bytes(bytes(data))
     with pytest.raises(exceptions.DatasetMismatch, match=run_id):
         tracker.verify_dataset(run_id, "features", str(path))
+
+
+def test_verify_dataset_of_an_unknown_name_raises(tracker, fingerprinted):
+    run_id, path, _ = fingerprinted
     with pytest.raises(exceptions.DatasetNotFound):
         tracker.verify_dataset(run_id, "nope", str(path))
 
@@ -274,16 +370,18 @@ def test_missing_or_malformed_dvc_file_is_a_clear_error(tracker, files, content)
     assert tracker.get_run_details(run_id)["datasets"] == []
 
 
-def test_log_input_run_pins_the_artifact_hash(tracker, files, sql):
-    with tracker.start_run(experiment_name="features", log_code=False) as feature_run:
+@pytest.fixture
+def feature_run(tracker, files):
+    """A run in `features` that logged a.txt."""
+    with tracker.start_run(experiment_name="features", log_code=False) as run_id:
         tracker.log_artifact(str(files / "a.txt"))
+    return run_id
+
+
+def test_log_input_run_pins_the_artifact_hash_or_records_only_the_run(tracker, files, feature_run):
     with tracker.start_run(experiment_name="models", log_code=False) as train_run:
         tracker.log_input_run("feature_set", feature_run[:8], artifact_name="a.txt")
         tracker.log_input_run("just_the_run", feature_run)
-        with pytest.raises(exceptions.ArtifactNotFound):
-            tracker.log_input_run("bad", feature_run, artifact_name="missing.txt")
-        with pytest.raises(exceptions.RunNotFound):
-            tracker.log_input_run("bad", "e" * 32)
     inputs = tracker.get_run_details(train_run)["inputs"]
     assert inputs == [
         {"name": "feature_set", "run_id": feature_run, "experiment_id": tracker.get_run(feature_run)["experiment_id"],
@@ -291,7 +389,20 @@ def test_log_input_run_pins_the_artifact_hash(tracker, files, sql):
         {"name": "just_the_run", "run_id": feature_run, "experiment_id": tracker.get_run(feature_run)["experiment_id"],
          "artifact_name": None, "artifact_hash_sha256": None},
     ]
-    # "Which runs consumed these exact bytes?" is a join in plain SQL.
+
+
+def test_log_input_run_of_a_missing_artifact_or_an_unknown_run_raises_and_records_nothing(tracker, feature_run):
+    with tracker.start_run(experiment_name="models", log_code=False) as train_run:
+        with pytest.raises(exceptions.ArtifactNotFound):
+            tracker.log_input_run("bad", feature_run, artifact_name="missing.txt")
+        with pytest.raises(exceptions.RunNotFound):
+            tracker.log_input_run("bad", "e" * 32)
+    assert tracker.get_run_details(train_run)["inputs"] == []
+
+
+def test_which_runs_consumed_these_bytes_is_a_plain_sql_query(tracker, files, sql, feature_run):
+    with tracker.start_run(experiment_name="models", log_code=False) as train_run:
+        tracker.log_input_run("feature_set", feature_run, artifact_name="a.txt")
     assert sql("SELECT run_id FROM input_links WHERE sha256 = ?", (sha(files / "a.txt"),)) == [(train_run,)]
 
 
@@ -457,7 +568,10 @@ def test_a_folder_with_a_file_without_read_permission_records_nothing(tmp_path):
 # ------------------------------------------------------------ downloads (item 5; issue 13, item 16)
 
 
-def test_a_symlink_deep_in_the_destination_creates_nothing_outside(tracker, files):
+@pytest.fixture
+def plots_and_a_symlinked_dest(tracker, files):
+    """A run that logged the plots folder, and a destination whose `plots` is a symlink to `outside`:
+    (run id, dest, outside)."""
     with tracker.start_run(log_code=False) as run_id:
         tracker.log_artifact(str(files / "plots"))
     outside = files / "outside"
@@ -465,10 +579,19 @@ def test_a_symlink_deep_in_the_destination_creates_nothing_outside(tracker, file
     dest = files / "dest"
     dest.mkdir()
     os.symlink(outside, dest / "plots")
+    return run_id, dest, outside
+
+
+def test_a_symlink_deep_in_the_destination_creates_nothing_outside(tracker, plots_and_a_symlinked_dest):
+    run_id, dest, outside = plots_and_a_symlinked_dest
     for name in ("plots/sub/acc.png", "plots/sub", "plots"):  # a file below it, and whole folders
         with pytest.raises(exceptions.InvalidArtifactName, match="symlink"):
             tracker.download_artifact(run_id, name, str(dest))
     assert list(outside.iterdir()) == []
+
+
+def test_a_symlink_that_stays_inside_the_destination_is_followed(tracker, plots_and_a_symlinked_dest):
+    run_id, dest, _ = plots_and_a_symlinked_dest
     (dest / "real").mkdir()
     os.replace(dest / "plots", dest / "gone")
     os.symlink(dest / "real", dest / "plots")  # a symlink that stays inside the destination is fine
@@ -476,25 +599,40 @@ def test_a_symlink_deep_in_the_destination_creates_nothing_outside(tracker, file
     assert (dest / "real" / "sub" / "acc.png").read_bytes() == b"png2"
 
 
-def test_a_logged_folder_downloads_by_its_name(tracker, files):
+@pytest.fixture
+def outputs_run(tracker, files):
+    """A run that logged the plots folder as `outputs` and a.txt as `outputs-extra.txt`."""
     with tracker.start_run(log_code=False) as run_id:
         tracker.log_artifact(str(files / "plots"), name="outputs")
         tracker.log_artifact(str(files / "a.txt"), name="outputs-extra.txt")
-    out = tracker.download_artifact(run_id, "outputs", str(files / "dl"))
+    return run_id
+
+
+def test_a_logged_folder_downloads_whole_by_its_name(tracker, files, outputs_run):
+    out = tracker.download_artifact(outputs_run, "outputs", str(files / "dl"))
     assert out == str(files / "dl" / "outputs")
     got = sorted(p.relative_to(out).as_posix() for p in (files / "dl" / "outputs").rglob("*") if p.is_file())
     assert got == ["loss.png", "sub/acc.png"]
     assert (files / "dl" / "outputs" / "sub" / "acc.png").read_bytes() == b"png2"
-    assert tracker.download_artifact(run_id, "outputs/sub/", str(files / "dl2")) == str(files / "dl2" / "outputs" / "sub")
+
+
+def test_a_sub_folder_downloads_by_its_name_with_a_trailing_slash(tracker, files, outputs_run):
+    assert tracker.download_artifact(outputs_run, "outputs/sub/", str(files / "dl2")) == str(files / "dl2" / "outputs" / "sub")
     assert (files / "dl2" / "outputs" / "sub" / "acc.png").read_bytes() == b"png2"
+
+
+def test_names_that_only_look_like_the_folder_are_not_found_and_download_nothing(tracker, files, outputs_run):
     for unknown in ("output", "Outputs", "outputs/nope", "outputs-extra"):
         with pytest.raises(exceptions.ArtifactNotFound):
-            tracker.download_artifact(run_id, unknown, str(files / "dl3"))
+            tracker.download_artifact(outputs_run, unknown, str(files / "dl3"))
     assert not (files / "dl3").exists()
+
+
+def test_a_folder_download_onto_a_file_of_its_name_is_blocked(tracker, files, outputs_run):
     (files / "dl4").mkdir()
     (files / "dl4" / "outputs").write_text("in the way")
     with pytest.raises(exceptions.DownloadBlocked, match="needs a folder"):
-        tracker.download_artifact(run_id, "outputs", str(files / "dl4"))
+        tracker.download_artifact(outputs_run, "outputs", str(files / "dl4"))
 
 
 def test_a_folder_download_checks_every_file(tracker, files):
