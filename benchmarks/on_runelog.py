@@ -79,7 +79,7 @@ def populate(store: str, experiment: str, start: int, count: int, chain: int = 0
     tracker = _tracker(store, database_url)
     previous = None
     if chain and start % chain:
-        previous = tracker.find_runs(experiment, limit=1)[0]["run_id"]
+        previous = tracker.find_runs(experiment, limit=1)[0].run_id
     with measure.timer() as t:
         for i in range(start, start + count):
             params, metrics, tags = run_record(i)
@@ -178,7 +178,7 @@ def verify(store: str, experiment: str, database_url: str | None = None) -> dict
     tracker = _tracker(store, database_url)
     names = [e["name"] for e in tracker.list_experiments()]
     runs = tracker.find_runs(experiment) if experiment in names else []
-    points = sum(len(tracker.get_metric_history(r["run_id"], "loss")) for r in runs)
+    points = sum(len(tracker.get_metric_history(r.run_id, "loss")) for r in runs)
     tracker.close()
     checks = {"store_opens": True, "points": points, "runs": len(runs),
               "experiments": names.count(experiment)}

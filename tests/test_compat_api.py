@@ -309,7 +309,7 @@ def test_issue12_item16_an_exact_name_wins_a_bare_number_is_an_id(tracker):
         ids[name] = run_id
     # "1" names an experiment: every call that takes a name or id reads that one, not id 1.
     assert tracker.load_results("1").index.tolist() == [ids["1"]]
-    assert [r["run_id"] for r in tracker.find_runs("1")] == [ids["1"]]
+    assert [r.run_id for r in tracker.find_runs("1")] == [ids["1"]]
     assert [r["run_id"] for r in tracker.list_runs("1")] == [ids["1"]]
     assert tracker.latest_run("1") == ids["1"]
     assert [r["run_id"] for r in tracker.get_experiment_runs("1")] == [ids["1"]]
@@ -420,12 +420,12 @@ def test_item19_find_runs_gives_utc_aware_datetimes(tracker):
     with tracker.start_run(experiment_name="t", log_code=False) as run_id:
         pass
     (found,) = tracker.find_runs("t")
-    assert found["run_id"] == run_id
-    assert found["start_time"].tzinfo is not None and found["start_time"].utcoffset().total_seconds() == 0
-    assert found["start_time"] <= found["end_time"] <= datetime.now(timezone.utc)
+    assert found.run_id == run_id
+    assert found.start_time.tzinfo is not None and found.start_time.utcoffset().total_seconds() == 0
+    assert found.start_time <= found.end_time <= datetime.now(timezone.utc)
     # The same moment as load_results' local string.
     local = tracker.load_results("t").loc[run_id, "start_time"]
-    assert found["start_time"].astimezone().replace(tzinfo=None).isoformat() == local
+    assert found.start_time.astimezone().replace(tzinfo=None).isoformat() == local
 
 
 SCRIPT_TYPES_0_2_0 = '''

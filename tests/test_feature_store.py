@@ -143,7 +143,7 @@ def two_versions(tmp_path_factory):
     run_script(examples / "make_features.py", folder, "--add-sepal-area")
     second_train = run_script(examples / "train_with_fs.py", folder)
     tracker = get_tracker(str(folder))
-    feature_runs = tracker.find_runs("feature-sets", descending=False)
+    feature_runs = [r.as_dict() for r in tracker.find_runs("feature-sets", order_by="start_time ASC")]
     yield SimpleNamespace(first=first, second_train=second_train, tracker=tracker, feature_runs=feature_runs)
     tracker.close()
 
@@ -220,7 +220,7 @@ def test_dvc_variant_records_the_md5_that_dvc_add_wrote(tmp_path):
     dvc_file = (tmp_path / "data" / "iris_features.parquet.dvc").read_text()
     tracker = get_tracker(str(tmp_path))
     (run,) = tracker.find_runs("feature-sets-dvc")
-    (recorded,) = tracker.get_run_details(run["run_id"])["datasets"]
+    (recorded,) = tracker.get_run_details(run.run_id)["datasets"]
     assert recorded["kind"] == "dvc"
     assert recorded["md5"] == hashlib.md5(data.read_bytes()).hexdigest()
     assert f"md5: {recorded['md5']}" in dvc_file

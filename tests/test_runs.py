@@ -346,8 +346,8 @@ def test_latest_run_with_tags_no_run_has_is_none(tracker, feature_runs):
 
 
 def test_find_runs_filters_by_tags_in_the_order_asked(tracker, feature_runs):
-    found = tracker.find_runs("features", tags={"latest_feature_set": True}, descending=False)
-    assert [r["run_id"] for r in found] == [feature_runs[1], feature_runs[3]]
+    found = tracker.find_runs("features", tags={"latest_feature_set": True}, order_by="start_time ASC")
+    assert [r.run_id for r in found] == [feature_runs[1], feature_runs[3]]
 
 
 def test_find_runs_tag_values_match_by_type_a_string_is_not_a_bool(tracker, feature_runs):
@@ -355,7 +355,7 @@ def test_find_runs_tag_values_match_by_type_a_string_is_not_a_bool(tracker, feat
 
 
 def test_find_runs_limit_keeps_the_newest(tracker, feature_runs):
-    assert [r["run_id"] for r in tracker.find_runs("features", limit=2)] == [feature_runs[3], feature_runs[2]]
+    assert [r.run_id for r in tracker.find_runs("features", limit=2)] == [feature_runs[3], feature_runs[2]]
 
 
 def test_find_runs_in_an_unknown_experiment_raises(tracker, feature_runs):

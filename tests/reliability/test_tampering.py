@@ -96,7 +96,7 @@ def test_injection_shaped_tags_are_stored_and_found_literally(tracker):
     with tracker.start_run(experiment_name="e"):
         tracker.set_tag("other", 1)
     assert tracker.get_run_tags(run_id) == nasty
-    assert [r["run_id"] for r in tracker.find_runs("e", tags=nasty)] == [run_id]
+    assert [r.run_id for r in tracker.find_runs("e", tags=nasty)] == [run_id]
 
 
 
