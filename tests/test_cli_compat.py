@@ -401,11 +401,10 @@ def test_item14_one_key_value_parser():
 
 
 def test_item14_cli_ui_and_api_find_the_same_runs(store):
-    from runelog.ui.views import _matches
+    from runelog.ui.views import find_runs
 
     root, ids = store
     tracker = get_tracker(str(root))
-    rows = tracker.list_runs("exp")
 
     def cli_ids(*tags):
         args = [a for t in tags for a in ("--tag", t)]
@@ -413,16 +412,16 @@ def test_item14_cli_ui_and_api_find_the_same_runs(store):
         assert result.exit_code == 0, result.output
         return [r["run_id"] for r in json.loads(result.output)]
 
-    def ui_ids(text):
-        return [r["run_id"] for r in rows if _matches(r, [], text, "")]
+    def ui_ids(text):  # the UI's filter box: the language of `runs list --filter`
+        return sorted(r["run_id"] for r in find_runs(tracker, "exp", text))
 
     api = [r["run_id"] for r in tracker.list_runs("exp", tags={"candidate": True})]
     assert api == [ids[0]]
-    assert cli_ids("candidate=true") == ui_ids("candidate=True") == ui_ids("candidate=true") == api
-    assert cli_ids('candidate="true"') == ui_ids('candidate="true"') == [ids[1]]  # the string "true"
-    assert cli_ids("candidate=False") == ui_ids("candidate=false") == [ids[2]]
-    assert cli_ids("stage=dev", "candidate=true") == [ids[0]]
-    assert ui_ids("candidate") == ids and ui_ids("nope") == []
+    assert cli_ids("candidate=true") == ui_ids("tags.candidate = true") == api
+    assert cli_ids('candidate="true"') == [ids[1]]  # the string "true"
+    assert cli_ids("candidate=False") == ui_ids("tags.candidate = false") == [ids[2]]
+    assert cli_ids("stage=dev", "candidate=true") == ui_ids("tags.stage = 'dev' and tags.candidate = true") == [ids[0]]
+    assert ui_ids("") == sorted(ids) and ui_ids("tags.nope = 'x'") == []
     assert invoke("--store", root, "runs", "list", "exp", "--tag", "novalue").exit_code == 2
 
 

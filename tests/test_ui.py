@@ -91,9 +91,9 @@ def test_runs_page_filters_plots_and_compares(store):
     table = at.dataframe[0].value
     assert sorted(table["run"]) == sorted([ids["model1"][:8], ids["model2"][:8]])
     assert set(table["param_C"]) == {"10", "20"}
-    at.text_input(key="runs_param").set_value("C=20").run()
+    at.text_input(key="runs_filter").set_value("params.C = 20").run()
     assert at.dataframe[0].value["run"].tolist() == [ids["model2"][:8]]
-    at.text_input(key="runs_param").set_value("").run()
+    at.text_input(key="runs_filter").set_value("").run()
     at.multiselect(key="runs_selected").set_value([ids["model1"], ids["model2"]]).run()
     at.selectbox(key="runs_metric").set_value("loss").run()
     assert not at.exception
@@ -112,6 +112,7 @@ def test_run_page_shows_everything_and_lineage_opens_other_runs(store):
     summary = next(frame.value for frame in at.dataframe if "count" in frame.value.columns).set_index("key")
     assert summary.loc["loss", "count"] == 5 and summary.loc["loss", "value"] == pytest.approx(1 / 6)
     assert "model.joblib" in shown
+    at.selectbox(key=f"artifact_{ids['model2']}").set_value("model.joblib").run()
     assert [d.proto.label for d in at.get("download_button")] == ["Download"]
     dot = at.get("graphviz_chart")[0].proto.spec
     assert ids["features2"] in dot and ids["model2"] in dot and "feature_set: features.parquet" in dot

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from enum import Enum
 from pathlib import Path
 from typing import Optional
@@ -106,6 +105,13 @@ def _details(t, run: str) -> dict:
 @app.command("list")
 def list_runs(
     experiment: str = typer.Argument(..., help="Experiment name or id."),
+    filter_text: Optional[str] = typer.Option(
+        None, "--filter", metavar="FILTER",
+        help="Only runs matching this filter, in MLflow's syntax: \"metrics.acc > 0.9 and params.lr < 0.1 and "
+             "tags.stage = 'prod' and attributes.status = 'FINISHED'\" (see docs/querying.md)."),
+    order_by: Optional[str] = typer.Option(
+        None, "--order-by", metavar="TERMS",
+        help="Sort terms, most important first: \"metrics.acc DESC, params.lr\" (default: newest first)."),
     sort_by: Optional[str] = typer.Option(None, "--sort-by", "-s",
                                           help="start_time, status, run_name, param_<key> or a metric key."),
     desc: bool = typer.Option(False, "--desc", "-d", help="Sort in descending order."),
@@ -119,14 +125,26 @@ def list_runs(
     wide: bool = typer.Option(False, "--wide", "-w", help="Show whole run ids."),
     as_json: bool = Json,
 ) -> None:
-    """The runs of an experiment with their params, tags and latest metric values."""
-    rows = list_or_usage_error(tracker(), experiment, tags=parse_pairs(tag, "--tag"),
-                               status=[s.value for s in status] if status else None,
-                               sort_by=sort_by, descending=desc, limit=limit)
+    """The runs of an experiment with their params, tags and latest metric values.
+
+    --filter and --order-by speak the API's query language (tracker.find_runs); --tag and --status narrow either way; --sort-by and --desc are the older sort, kept as it was.
+    """
+    tags = parse_pairs(tag, "--tag")
+    statuses = [s.value for s in status] if status else None
+    if filter_text is not None or order_by is not None:
+        if sort_by or desc:
+            raise typer.BadParameter(
+                "use --order-by or --sort-by/--desc, not both: with --filter, sort by --order-by "
+                "(\"metrics.acc DESC\")", param_hint="'--order-by' / '--sort-by'")
+        found = tracker().find_runs(experiment, filter_text, order_by, limit, tags=tags, status=statuses)
+        rows = [run.as_dict() for run in found]
+    else:
+        rows = list_or_usage_error(tracker(), experiment, tags=tags, status=statuses, sort_by=sort_by,
+                                   descending=desc, limit=limit)
     if as_json:
         return print_json(rows)
     if not rows:
-        which = " match these filters" if (tag or status) else " found"
+        which = " match these filters" if (tag or status or filter_text) else " found"
         console.print(f"No runs{which} in experiment '{experiment}'.", style="yellow")
         return
     show(runs_table(rows, title=f"Runs of {experiment}", wide=wide))
@@ -207,8 +225,8 @@ def compare_runs(
         None, "--higher-is-better", help="A metric where higher wins, such as accuracy (repeatable)."),
     as_json: bool = Json,
 ) -> None:
-    """Params and latest metrics side by side: differing params in yellow, and the best value of a
-    metric in green when its direction is known (a flag, or a name ending in loss or error)."""
+    """Params and latest metrics side by side (tracker.compare_runs): differing params in yellow, and the
+    best value of a metric in green when its direction is known (a flag, or a name such as loss or error)."""
     if len(runs) < 2:
         raise typer.BadParameter("give at least two runs", param_hint="RUNS")
     clash = set(lower_is_better or []) & set(higher_is_better or [])
@@ -216,38 +234,37 @@ def compare_runs(
         raise typer.BadParameter(f"{', '.join(sorted(clash))} cannot be both lower- and higher-is-better",
                                  param_hint="'--lower-is-better' / '--higher-is-better'")
     t = tracker()
-    details = [_details(t, run) for run in runs]
     if as_json:
-        return print_json(details)
-    ids = [short(d["meta"]["run_id"]) for d in details]
+        return print_json([_details(t, run) for run in runs])
+    told = {**{key: True for key in lower_is_better or []}, **{key: False for key in higher_is_better or []}}
+    comparison = t.compare_runs(runs, told or None)
+    ids = [short(run_id) for run_id in comparison.run_ids]
     params = Table("param", *ids, title="Params")
-    for key in sorted({k for d in details for k in d["params"]}):
-        values = [fmt(d["params"].get(key)) for d in details]
-        differ = len(set(values)) > 1
-        params.add_row(key, *[f"[yellow]{v}[/]" if differ else v for v in values])
+    for key, values in comparison.params.items():
+        cells = [fmt(v) for v in values]
+        differ = key in comparison.differing_params
+        params.add_row(key, *[f"[yellow]{v}[/]" if differ else v for v in cells])
     metrics = Table("metric", *ids, "best is", title="Metrics",
                     caption="The best value is green only where the direction is known: --lower-is-better, "
-                            "--higher-is-better, or a name ending in loss or error (lower).")
-    for key in sorted({k for d in details for k in d["metrics"]}):
-        values = [d["metrics"].get(key) for d in details]
-        direction, reason = metric_direction(key, lower_is_better or [], higher_is_better or [])
-        usable = [v for v in values if v is not None and not math.isnan(v)]
-        best = (min(usable) if direction == "lower" else max(usable)) if usable and direction else None
-        cells = [f"[bold green]{fmt(v)}[/]" if best is not None and v == best else fmt(v) for v in values]
-        metrics.add_row(key, *cells, f"{direction} ({reason})" if direction else "[dim]unknown[/]")
+                            "--higher-is-better, or a name such as loss or error (lower).")
+    for key, values in comparison.metrics.items():
+        direction = "lower" if comparison.lower_is_better[key] else "higher"
+        source = comparison.direction_source[key]
+        known = source != "default"  # a guess (higher) is not shown as a winner
+        best = set(comparison.best_run_ids[key]) if known else set()
+        cells = [f"[bold green]{fmt(v)}[/]" if run_id in best else fmt(v)
+                 for run_id, v in zip(comparison.run_ids, values)]
+        metrics.add_row(key, *cells, f"{direction} ({_why(key, direction, source)})" if known else "[dim]unknown[/]")
     show(params, console)
     show(metrics, console)
 
 
-def metric_direction(key: str, lower: list[str], higher: list[str]) -> tuple[str | None, str]:
-    """Which way a metric is better, and why: the flags first, then a name ending in loss or error."""
-    if key in lower:
-        return "lower", "--lower-is-better"
-    if key in higher:
-        return "higher", "--higher-is-better"
-    if key.lower().endswith(("loss", "error")):
-        return "lower", "name ends in " + ("loss" if key.lower().endswith("loss") else "error")
-    return None, ""
+def _why(key: str, direction: str, source: str) -> str:
+    """Why a metric's direction is what it is, in words for the table."""
+    if source == "caller":
+        return f"--{direction}-is-better"
+    suffix = next((end for end in ("loss", "error") if key.lower().endswith(end)), None)
+    return f"name ends in {suffix}" if suffix else "by its name"
 
 
 @app.command("reap")

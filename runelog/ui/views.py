@@ -3,15 +3,19 @@ through the public API."""
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
+from .. import exceptions
+from ..formatting import short_id as short
+from ..formatting import size, timestamp
+from ..types import RUN_STATUSES
 from .graph import lineage_dot
 
-STATUSES = ["FINISHED", "FAILED", "KILLED", "RUNNING"]
+FILTER_EXAMPLE = "metrics.accuracy > 0.8 and params.solver = 'lbfgs' and attributes.status = 'FINISHED'"
+PREVIEW_BYTES = 4096
 
 
 # ------------------------------------------------------------ navigation
@@ -45,12 +49,8 @@ def is_empty(tracker) -> bool:
     return not any(e["num_runs"] for e in overview) and not tracker.list_registered_models()
 
 
-def short(run_id: str | None) -> str:
-    return run_id[:8] if run_id else "(deleted)"
-
-
 def when(iso: str | None) -> str:
-    return iso[:19].replace("T", " ") if iso else ""
+    return timestamp(iso, empty="")
 
 
 def quickstart() -> None:
@@ -80,7 +80,7 @@ def experiments_page(tracker) -> None:
     rows = []
     for e in tracker.experiment_overview(chosen, lower):
         row = {"id": e["experiment_id"], "experiment": e["name"], "runs": e["num_runs"]}
-        row.update({s: e["status_counts"].get(s, 0) for s in STATUSES})
+        row.update({s: e["status_counts"].get(s, 0) for s in RUN_STATUSES})
         row["last run"] = when(e["last_run"])
         if chosen:
             row[f"best {chosen}"] = e["best_value"]
@@ -103,28 +103,11 @@ def _runs_frame(rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(table)
 
 
-def _matches(row: dict, statuses: list[str], tag: str, param: str) -> bool:
-    if statuses and row["status"] not in statuses:
-        return False
-    for text, values in ((tag, row.get("tags", {})), (param, row["params"])):
-        if text.strip() and not _has(values, text):
-            return False
-    return True
-
-
-def _has(values: dict, text: str) -> bool:
-    """`key` (present at all) or `key=value`, read by the command line's parser and compared as the
-    API compares tags, so `candidate=True` here, `--tag candidate=true` and tags={"candidate": True} agree."""
-    from ..codec import encode_value, parse_assignment
-    from ..exceptions import RunelogException
-
-    if "=" not in text:
-        return text.strip() in values
-    try:
-        key, wanted = parse_assignment(text)
-    except RunelogException:
-        return False
-    return key in values and encode_value(key, values[key]) == encode_value(key, wanted)
+def find_runs(tracker, experiment: str, text: str) -> list[dict]:
+    """The runs the filter box asks for, by the API's one run query (params, metrics and tags
+    included: no query per run). A bad filter raises InvalidFilter, which says where."""
+    found = tracker.find_runs(experiment, filter=text.strip() or None)
+    return [r.as_dict() if hasattr(r, "as_dict") else r for r in found]
 
 
 def runs_page(tracker) -> None:
@@ -135,15 +118,16 @@ def runs_page(tracker) -> None:
     if not experiment:
         st.info("No runs yet.")
         return
-    rows = tracker.list_runs(experiment)
-    for r in rows:
-        r["tags"] = tracker.get_run_tags(r["run_id"])
-    c1, c2, c3 = st.columns(3)
-    statuses = c1.multiselect("Status", STATUSES, key="runs_status")
-    tag = c2.text_input("Tag (key or key=value)", key="runs_tag")
-    param = c3.text_input("Param (key or key=value)", key="runs_param")
-    shown = [r for r in rows if _matches(r, statuses, tag, param)]
-    st.caption(f"{len(shown)} of {len(rows)} runs. Click a column header to sort.")
+    total = next(e["num_runs"] for e in experiments if e["name"] == experiment)
+    text = st.text_input("Filter (as in MLflow, and `runelog runs list --filter`)", key="runs_filter",
+                         placeholder=FILTER_EXAMPLE)
+    try:
+        shown = find_runs(tracker, experiment, text)
+    except exceptions.InvalidFilter as exc:  # the message shows the text with a caret under the problem
+        st.error("This filter cannot be read:")
+        st.code(str(exc), language=None)
+        return
+    st.caption(f"{len(shown)} of {total} runs. Click a column header to sort.")
     st.dataframe(_runs_frame(shown), hide_index=True, width="stretch")
 
     labels = {r["run_id"]: f"{short(r['run_id'])} {r['run_name'] or ''}".strip() for r in shown}
@@ -162,19 +146,25 @@ def runs_page(tracker) -> None:
 
 
 def _compare(tracker, selected: list[str], labels: dict) -> None:
+    """The API's comparison (tracker.compare_runs), as the CLI's `runs compare` shows it."""
     st.subheader("Comparison")
-    details = {labels[r]: tracker.get_run_details(r) for r in selected}
-    keys = sorted({k for d in details.values() for k in d["params"]})
-    params = pd.DataFrame({label: [str(d["params"].get(k, "")) for k in keys] for label, d in details.items()}, index=keys)
-    differs = params.nunique(axis=1) > 1
+    comparison = tracker.compare_runs(selected)
+    names = [labels[r] for r in comparison.run_ids]
+    params = pd.DataFrame.from_dict({key: ["" if v is None else str(v) for v in values]
+                                     for key, values in comparison.params.items()}, orient="index", columns=names)
+    differs = set(comparison.differing_params)
     st.markdown("Params (those that differ are highlighted)")
-    st.dataframe(params.style.apply(lambda row: ["background-color: #fff3cd" if differs[row.name] else "" for _ in row],
+    st.dataframe(params.style.apply(lambda row: ["background-color: #fff3cd" if row.name in differs else "" for _ in row],
                                     axis=1), width="stretch")
-    metrics = pd.DataFrame({label: d["metrics"] for label, d in details.items()})
-    if not metrics.empty:
-        st.markdown("Latest metric values")
-        st.bar_chart(metrics.T)
-        st.dataframe(metrics, width="stretch")
+    if not comparison.metrics:
+        return
+    metrics = pd.DataFrame.from_dict(comparison.metrics, orient="index", columns=names)
+    st.markdown("Latest metric values")
+    st.bar_chart(metrics.T)
+    metrics["better"] = [("lower" if comparison.lower_is_better[k] else "higher")
+                         + (" (assumed)" if comparison.direction_source[k] == "default" else "") for k in metrics.index]
+    metrics["best"] = [", ".join(labels[r] for r in comparison.best_run_ids[k]) for k in metrics.index]
+    st.dataframe(metrics, width="stretch")
 
 
 # ------------------------------------------------------------ Run
@@ -245,22 +235,36 @@ def _edges_table(title: str, edges: list[dict]) -> None:
 
 
 def _artifacts(tracker, run_id: str) -> None:
+    """Listed from the metadata alone; one artifact's bytes are read (and verified) only when asked."""
     artifacts = tracker.list_artifacts(run_id)
     if not artifacts:
         return
     st.markdown("**Artifacts**")
-    for a in artifacts:
-        name_col, size_col, hash_col, button_col = st.columns([4, 1, 2, 2])
-        name_col.write(a["name"])
-        size_col.write(f"{a['size']:,} B")
-        hash_col.code(a["sha256"][:12])
-        with tempfile.TemporaryDirectory() as folder:  # copied out verified, as download_artifact does
-            try:
-                data = Path(tracker.download_artifact(run_id, a["name"], folder)).read_bytes()
-            except Exception as exc:  # a corrupt or missing blob: say so, offer nothing
-                button_col.error(type(exc).__name__)
-                continue
-        button_col.download_button("Download", data, file_name=Path(a["name"]).name, key=f"dl_{a['name']}")
+    st.dataframe(pd.DataFrame([{"name": a["name"], "size": size(a["size"]), "sha256": a["sha256"][:12]}
+                               for a in artifacts]), hide_index=True, width="stretch")
+    names = [a["name"] for a in artifacts]
+    chosen = st.selectbox("Open an artifact (its hash is checked first)", names, index=None,
+                          placeholder="Choose one to preview or download", key=f"artifact_{run_id}")
+    if chosen is None:
+        return
+    try:
+        path = Path(tracker.get_artifact_abspath(run_id, chosen))
+        data = path.read_bytes()
+    except (exceptions.RunelogException, OSError) as exc:  # a corrupt or missing blob: say so, offer nothing
+        st.error(str(exc))
+        return
+    st.download_button("Download", data, file_name=Path(chosen).name, key=f"dl_{run_id}_{chosen}")
+    head = data[:PREVIEW_BYTES]
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if len(data) <= PREVIEW_BYTES or exc.start < len(head) - 3:  # not a character cut at the end
+            st.caption(f"{size(len(data))} of binary data; no preview.")
+            return
+        text = head[:exc.start].decode("utf-8")
+    more = f" (the first {size(PREVIEW_BYTES)} of {size(len(data))})" if len(data) > PREVIEW_BYTES else ""
+    st.caption(f"Preview{more}")
+    st.code(text, language=None)
 
 
 # ------------------------------------------------------------ Registry
