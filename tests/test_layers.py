@@ -162,3 +162,12 @@ def test_tracker_is_small_and_no_module_is_over_400_lines():
     assert sizes["runelog/tracker.py"] <= 250, sizes["runelog/tracker.py"]
     too_long = {path: n for path, n in sorted(sizes.items()) if n > 400}
     assert not too_long, too_long
+
+
+def test_the_command_line_and_the_package_load_without_sqlalchemy_or_pandas():
+    """Faces import the API lazily, so `runelog --help` and `import runelog` stay fast."""
+    probe = ("import sys, runelog, runelog.cli, runelog.formatting, runelog.progress, runelog.types\n"
+             "print(sorted(m for m in ('sqlalchemy', 'pandas', 'pyarrow', 'runelog.db') if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.strip() == "[]"
