@@ -284,7 +284,7 @@ def metric_keys(session, experiment: Any | None = None) -> list[str]:
 
 def metric_summary(session, run_id: str) -> list[dict[str, Any]]:
     """Per metric key of a run: the latest value, its step, and how many points were logged (one query)."""
-    rows = session.execute(runs.latest_metric_rows([run_id]).order_by("key")).all()
+    rows = session.execute(runs.latest_metric_rows([run_id], counts=True).order_by("key")).all()
     return [{"key": k, "value": codec.metric_from_db(v), "step": s, "count": n} for _, k, v, s, n in rows]
 
 

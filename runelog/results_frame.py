@@ -52,7 +52,7 @@ def load_results(executor, experiment_name_or_id: Any, sort_by: str | None = Non
                             ).pivot(index="run_id", columns="key", values="value")
         frame = frame.join(wide[sorted(wide.columns)].infer_objects())  # numbers numeric, as in 0.2.0
 
-    metrics = [(run_id, key, value) for run_id, key, value, _, _
+    metrics = [(run_id, key, value) for run_id, key, value, _
                in executor.execute(runs.latest_metric_rows(in_experiment))]
     if metrics:
         # float64 turns the NULLs that stand for NaN back into NaN.

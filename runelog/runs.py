@@ -336,22 +336,23 @@ def params_of(session: Session, run_id: str) -> dict[str, Any]:
 LATEST_FIRST = (Metric.step.desc(), Metric.id.desc())
 
 
-def latest_metric_rows(run_ids, key: str | None = None):
-    """SELECT (run_id, key, value, step, points) of each metric's latest point, for the runs given.
+def latest_metric_rows(run_ids, key: str | None = None, counts: bool = False):
+    """SELECT (run_id, key, value, step[, points]) of each metric's latest point, for the runs given.
 
-    `run_ids`: a list of ids or a SELECT of ids; `key`: one metric only. `points` is how
-    many points the metric has. `value` is NULL for NaN (codec.metric_from_db reads it).
+    `run_ids`: a list of ids or a SELECT of ids; `key`: one metric only; `counts` adds
+    `points`, how many points the metric has (a second window: only when asked, since
+    results frames read thousands of runs). `value` is NULL for NaN (codec.metric_from_db).
     """
+    partition = (Metric.run_id, Metric.key)
+    counted = [func.count().over(partition_by=partition).label("points")] if counts else []
     ranked = (
-        select(Metric.run_id, Metric.key, Metric.value, Metric.step,
-               func.count().over(partition_by=(Metric.run_id, Metric.key)).label("points"),
-               func.row_number().over(partition_by=(Metric.run_id, Metric.key), order_by=LATEST_FIRST)
-               .label("rank"))
+        select(Metric.run_id, Metric.key, Metric.value, Metric.step, *counted,
+               func.row_number().over(partition_by=partition, order_by=LATEST_FIRST).label("rank"))
         .where(Metric.run_id.in_(run_ids), *([Metric.key == key] if key is not None else []))
         .subquery()
     )
-    return select(ranked.c.run_id, ranked.c.key, ranked.c.value, ranked.c.step, ranked.c.points
-                  ).where(ranked.c.rank == 1)
+    return select(ranked.c.run_id, ranked.c.key, ranked.c.value, ranked.c.step,
+                  *([ranked.c.points] if counts else [])).where(ranked.c.rank == 1)
 
 
 def latest_metric_value(run_id, key: str):
@@ -369,7 +370,7 @@ def latest_metrics_of(executor: Session | Connection, run_ids) -> dict:
     for one run id (a str), that run's {key: value}. NaN comes back as NaN."""
     one = isinstance(run_ids, str)
     found: dict[str, dict[str, float]] = {}
-    for run_id, key, value, _, _ in executor.execute(latest_metric_rows([run_ids] if one else run_ids)):
+    for run_id, key, value, _ in executor.execute(latest_metric_rows([run_ids] if one else run_ids)):
         found.setdefault(run_id, {})[key] = codec.metric_from_db(value)
     if one:
         return dict(sorted(found.get(run_ids, {}).items()))
