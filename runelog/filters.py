@@ -183,34 +183,35 @@ def _parse_order(text: str) -> tuple[SortTerm, ...]:
 
 
 def _parse(text: str, start: str):
+    what = "filter" if start == "filter" else "order_by"
     try:
         tree = _PARSER.parse(text, start=start)
-        return _Build(text).transform(tree)
+        return _Build(text, what).transform(tree)
     except VisitError as exc:  # a check in _Build failed: it raised InvalidFilter with the position
         if isinstance(exc.orig_exc, InvalidFilter):
             raise exc.orig_exc from None
         raise
     except UnexpectedInput as exc:
-        raise _syntax_error(text, exc) from None
+        raise _syntax_error(text, exc, what) from None
 
 
-def _syntax_error(text: str, exc: UnexpectedInput) -> InvalidFilter:
+def _syntax_error(text: str, exc: UnexpectedInput, what: str) -> InvalidFilter:
     if isinstance(exc, UnexpectedEOF):
-        return InvalidFilter(text, f"the filter ends too soon; expected {_describe(exc.expected)}", len(text))
+        return InvalidFilter(text, f"the {what} ends too soon; expected {_describe(exc.expected)}", len(text), what)
     if isinstance(exc, UnexpectedCharacters):
         found = text[exc.pos_in_stream]
         allowed = exc.allowed or set()
         hint = " (quote text with '...', and keys with / or spaces with backticks: metrics.`val/acc`)" \
             if found not in "'\"`" else " (this quote is never closed)"
         return InvalidFilter(text, f"unexpected character {found!r}; expected {_describe(allowed)}{hint}",
-                             exc.pos_in_stream)
+                             exc.pos_in_stream, what)
     assert isinstance(exc, UnexpectedToken)
     token = exc.token
     if token.type == "$END":
-        return InvalidFilter(text, f"the filter ends too soon; expected {_describe(exc.expected)}", len(text))
+        return InvalidFilter(text, f"the {what} ends too soon; expected {_describe(exc.expected)}", len(text), what)
     hint = " (a key with spaces or / goes in backticks: tags.`my key`)" if token.type == "KEY" else ""
     return InvalidFilter(text, f"unexpected {str(token)!r}; expected {_describe(exc.expected)}{hint}",
-                         token.start_pos)
+                         token.start_pos, what)
 
 
 def _describe(expected) -> str:
@@ -232,12 +233,13 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ][0-9:.]+)?(Z|[+-]\d{2}:?\d{2})?$
 class _Build(Transformer):
     """Parse tree -> frozen dataclasses, checking each comparison makes sense for its key."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, what: str = "filter"):
         super().__init__()
         self.text = text
+        self.what = what
 
     def fail(self, reason: str, position: int):
-        raise InvalidFilter(self.text, reason, position)
+        raise InvalidFilter(self.text, reason, position, self.what)
 
     # -- structure
     def any_of(self, left, right):

@@ -19,7 +19,7 @@ class InvalidSortKey(InvalidValue):
 class InvalidFilter(InvalidInput, ValueError):
     """A run filter or order_by text that does not parse: the message points a caret at the problem."""
 
-    def __init__(self, text: str, reason: str, position: int | None = None):
+    def __init__(self, text: str, reason: str, position: int | None = None, what: str = "filter"):
         self.filter = text
         self.reason = reason
         self.position = position  # 0-based offset into `text`, or None when the whole text is at fault
@@ -31,11 +31,9 @@ class InvalidFilter(InvalidInput, ValueError):
             shown = text[line_start:line_end if line_end != -1 else len(text)]
             where = f" at column {position - line_start + 1}"
             shown += "\n    " + " " * (position - line_start) + "^"
-        super().__init__(
-            f"Invalid filter{where}: {reason}.\n    {shown}\n"
-            "Write comparisons like metrics.val_acc > 0.9 and params.lr < 0.1 and tags.stage = 'prod' "
-            "(see docs/querying.md)."
-        )
+        example = ("Write comparisons like metrics.val_acc > 0.9 and params.lr < 0.1 and tags.stage = 'prod'"
+                   if what == "filter" else "Write sort terms like metrics.val_acc DESC, params.lr, run_name")
+        super().__init__(f"Invalid {what}{where}: {reason}.\n    {shown}\n{example} (see docs/querying.md).")
 
 
 class QueryFailed(InvalidInput):
