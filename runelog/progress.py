@@ -79,7 +79,11 @@ def bar(total: int | None, description: str, minimum: int = 0,
     columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), count, TimeRemainingColumn()]
     with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
         task = progress.add_task(description, total=total)
-        yield lambda n=1: progress.advance(task, n)
+
+        def advance(n: int = 1) -> None:
+            progress.advance(task, n)
+
+        yield advance
 
 
 @contextlib.contextmanager

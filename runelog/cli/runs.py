@@ -19,7 +19,7 @@ app = typer.Typer(help="List, inspect, compare, download from and delete runs.",
 
 Json = typer.Option(False, "--json", help="Print one JSON document instead of tables.")
 STATUS_COLOURS = {"FINISHED": "green", "FAILED": "red", "KILLED": "yellow", "RUNNING": "blue"}
-Status = Enum("Status", {s: s for s in RUN_STATUSES}, type=str)  # --status choices, checked by click
+Status = Enum("Status", {s: s for s in RUN_STATUSES}, type=str)  # type: ignore[misc]  # --status choices, checked by click
 
 
 def status_cell(status: str) -> str:
@@ -173,7 +173,7 @@ def get_run(run: str = typer.Argument(..., help="Run id or unique prefix."), as_
         console.print(f"git {meta['git_commit'][:12]} on {meta['git_branch']}{' (dirty)' if meta['git_dirty'] else ''}")
     if meta["error"]:
         console.print(f"[red]error: {meta['error']}[/]")
-    sections = [
+    sections: list[tuple[str, list[str], list[tuple[str, ...]]]] = [
         ("Params", ["key", "value"], [(k, fmt(v)) for k, v in details["params"].items()]),
         ("Metrics", ["key", "last value", "step", "points"],
          [(m["key"], fmt(m["value"]), str(m["step"]), str(m["count"])) for m in metrics]),
@@ -253,7 +253,7 @@ def compare_runs(
         known = source != "default"  # a guess (higher) is not shown as a winner
         best = set(comparison.best_run_ids[key]) if known else set()
         cells = [f"[bold green]{fmt(v)}[/]" if run_id in best else fmt(v)
-                 for run_id, v in zip(comparison.run_ids, values)]
+                 for run_id, v in zip(comparison.run_ids, values, strict=True)]
         metrics.add_row(key, *cells, f"{direction} ({_why(key, direction, source)})" if known else "[dim]unknown[/]")
     show(params, console)
     show(metrics, console)

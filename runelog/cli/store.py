@@ -72,7 +72,8 @@ def backup(dest: str = typer.Argument(..., help="A new folder for the copy; it b
     except (KeyboardInterrupt, SystemExit) as exc:  # Ctrl-C, SIGTERM: say what became of the partial copy
         for note in getattr(exc, "__notes__", []):
             errors.print(f"[red]interrupted:[/] {escape(note)}", highlight=False, soft_wrap=True)
-        raise typer.Exit(130 if isinstance(exc, KeyboardInterrupt) else exc.code) from None
+        code = exc.code if isinstance(exc, SystemExit) and isinstance(exc.code, int) else 1
+        raise typer.Exit(130 if isinstance(exc, KeyboardInterrupt) else code) from None
     if as_json:
         print_json({**{k: v for k, v in report.__dict__.items() if k != "problems"},
                     "problems": [p.__dict__ for p in report.problems]})

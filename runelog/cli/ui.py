@@ -20,7 +20,9 @@ def ui(port: int = typer.Option(8501, "--port", min=1, max=65535, help="Port to 
     if importlib.util.find_spec("streamlit") is None:  # found, not imported: the server process imports it
         raise exceptions.ExtraNotInstalled("The UI", "Streamlit", "ui")
     # Found, not imported: the UI is a face of its own, and the server process loads it.
-    app = importlib.util.find_spec("runelog.ui.app").origin
+    spec = importlib.util.find_spec("runelog.ui.app")
+    assert spec is not None and spec.origin is not None  # part of this package
+    app = spec.origin
 
     env = dict(os.environ)
     if state.store:

@@ -131,7 +131,8 @@ def runs_page(tracker) -> None:
     st.dataframe(_runs_frame(shown), hide_index=True, width="stretch")
 
     labels = {r["run_id"]: f"{short(r['run_id'])} {r['run_name'] or ''}".strip() for r in shown}
-    selected = st.multiselect("Runs to plot and compare", list(labels), format_func=labels.get, key="runs_selected")
+    selected = st.multiselect("Runs to plot and compare", list(labels), format_func=lambda r: labels[r],
+                              key="runs_selected")
     keys = tracker.list_metric_keys(experiment)
     if selected and keys:
         metric = st.selectbox("Metric over steps", keys, key="runs_metric")
