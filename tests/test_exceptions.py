@@ -32,11 +32,8 @@ OUTSIDE_THE_BASES = {
 PENDING = {
     "SqlFileNotFound": "runelog/cli/query.py (runelog sql --file: no such file)",
     "SqlFileNotText": "runelog/cli/query.py (runelog sql --file: not UTF-8)",
-    "ModelSourceRunDeleted": "runelog/cli/query.py (lineage --model: the source run was deleted)",
-    "ExtraNotInstalled": "runelog/cli/ui.py (runelog ui without Streamlit)",
-    "InvalidFilter": "the run filter parser (runelog/filters.py), being written",
 }
-PENDING_BARE = {"cli/query.py", "cli/ui.py"}
+PENDING_BARE = {"cli/query.py"}
 
 
 def public_classes() -> dict[str, type]:
