@@ -6,7 +6,8 @@ from .base import InvalidInput, NotFound, RunelogException
 
 
 class RegistryError(RunelogException):
-    pass
+    """0.2.0's base of registry errors, kept for its `except` clauses; each subclass is also under one of
+    NotFound / InvalidInput."""
 
 
 class ModelVersionNotFound(NotFound):
@@ -52,6 +53,8 @@ class NoVersionsFound(ModelNotFound):
 
 
 class DuplicateModelRegistration(RegistryError, InvalidInput):
+    """0.2.0's name, kept so code importing it runs; never raised: registering always makes a new version."""
+
     def __init__(self, model_name: str, version: str):
         self.model_name = model_name
         self.version = version

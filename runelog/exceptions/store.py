@@ -98,6 +98,9 @@ class ReadOnlyStore(StoreError):
 
 
 class CorruptedMetadata(StoreError):
+    """0.2.0's name, kept so code importing it runs; never raised: metadata lives in SQLite now, and a
+    damaged store raises StoreUnreadable (StoreDamaged)."""
+
     def __init__(self, file_path: str):
         self.file_path = file_path
         super().__init__(f"Corrupted or unreadable metadata file: {file_path}")
