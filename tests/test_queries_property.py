@@ -180,3 +180,36 @@ def test_find_runs_picks_the_runs_the_rules_pick(store, case):
         found = sorted(run.name for run in queries.find_runs(session, "prop", text, details=False))
     wanted = sorted(f"r{i:02d}" for i in range(RUNS) if expected(i, condition))
     assert found == wanted, text
+
+
+def sort_value(i: int, entity: str, key: str):
+    """(kind, number, text) as find_runs sorts a value, or None when the run lacks it (or it is NaN)."""
+    values = run_values(i)
+    if entity == "metrics":
+        points = [(step, n, v) for n, (k, v, step) in enumerate(values["points"]) if k == key]
+        latest = max(points)[2] if points else None
+        return None if latest is None or math.isnan(latest) else (0, latest, "")
+    stored = values["params" if entity == "params" else "tags"]
+    if key not in stored:
+        return None
+    value = stored[key]
+    if is_number(value) or isinstance(value, bool):  # booleans sort as 0 and 1, among the numbers
+        return (0, float(value), "")
+    return (1, 0.0, value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(entity_key=st.sampled_from([("metrics", "m"), ("params", "p"), ("params", "q"), ("tags", "t")]),
+       descending=st.booleans(), limit=st.none() | st.integers(1, 30), offset=st.integers(0, 25))
+def test_order_by_and_paging_follow_the_rules(store, entity_key, descending, limit, offset):
+    entity, key = entity_key
+    with db.read_session(store._engine) as session:
+        found = [run.name for run in queries.find_runs(
+            session, "prop", order_by=f"{entity}.{key} {'DESC' if descending else 'ASC'}", limit=limit,
+            offset=offset, details=False)]
+    present = [i for i in range(RUNS) if sort_value(i, entity, key) is not None]
+    missing = [i for i in range(RUNS) if sort_value(i, entity, key) is None]
+    ordered = sorted(present, key=lambda i: (*sort_value(i, entity, key), i), reverse=descending)
+    ordered += sorted(missing, reverse=descending)  # ties, and the runs without the key, in time order
+    wanted = [f"r{i:02d}" for i in ordered][offset:None if limit is None else offset + limit]
+    assert found == wanted
