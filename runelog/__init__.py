@@ -66,6 +66,11 @@ def get_tracker(path: str | None = None, *, database_url: str | None = None,
     return RuneLog(path, database_url=database_url, artifact_root=artifact_root, **options)
 
 
+# Finding and describing stores without opening one (the CLI's --store, `runelog db`).
+_FROM_STORES = ("find_store", "choose_store", "StoreChoice", "check_database_url", "schema_status",
+                "upgrade_schema", "schema_history")
+
+
 def __getattr__(name: str):
     # Looked up on first use: reading package metadata and importing SQLAlchemy cost
     # more than the rest of `import runelog` together.
@@ -75,7 +80,11 @@ def __getattr__(name: str):
         from .tracker import RuneLog
 
         return RuneLog
+    if name in _FROM_STORES:
+        from . import stores
+
+        return getattr(stores, name)
     raise AttributeError(f"module 'runelog' has no attribute {name!r}")
 
 
-__all__ = ["get_tracker", "RuneLog", "exceptions", "__version__"]
+__all__ = ["get_tracker", "RuneLog", "exceptions", "__version__", *_FROM_STORES]

@@ -6,7 +6,6 @@ loads the tracker (and SQLAlchemy), as importing 0.2.0's module did.
 
 from __future__ import annotations
 
-from . import exceptions, get_tracker
-from .tracker import RuneLog
+from . import RuneLog, exceptions, get_tracker
 
 __all__ = ["RuneLog", "get_tracker", "exceptions"]

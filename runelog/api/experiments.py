@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from .. import exceptions, results, runs
 from .base import StoreHandle
 
@@ -30,6 +33,28 @@ class ExperimentsAPI(StoreHandle):
                 raise exceptions.ExperimentHasActiveRun(experiment.name, self._active.id)
             runs.delete_experiment(s, experiment)
         self._experiment_ids.clear()
+
+    def export_runs(self, experiment: str, path: str | os.PathLike | None = None) -> tuple[Path, int]:
+        """Write one row per run (name, status, times, params, tags, latest metrics), oldest first.
+
+        The format follows the suffix of `path`: .csv, .json or .parquet (checked
+        before anything is read; default `<experiment name>_export.csv`). Returns
+        (path, runs written); an experiment with no runs writes no file.
+        """
+        from .. import exporting
+
+        if path is not None:
+            exporting.format_of(path)
+        rows = self.list_runs(experiment)
+        if path is None:
+            with self._read() as s:
+                name = runs.resolve_experiment(s, experiment).name
+            path = f"{name.replace(' ', '_').replace('/', '_')}_export.csv"
+        if not rows:
+            return Path(path), 0
+        frame = exporting.runs_frame(self.load_results(experiment), rows)
+        exporting.write_frame(frame, path)
+        return Path(path), len(frame)
 
     def delete_run(self, run_id: str) -> None:
         """Delete a run and its records. Its blobs go at the next `gc()` if nothing else uses them."""

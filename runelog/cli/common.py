@@ -28,7 +28,7 @@ class State:
     def choice(self) -> StoreChoice:
         """The store the options name: --store / $RUNELOG_HOME, else the nearest one found upwards
         from the current folder (as git finds .git), else the current folder."""
-        from ..stores import choose_store  # TODO(layers): from the package `runelog`, once it exports it
+        from .. import choose_store
 
         return choose_store(self.explicit_store, self.database_url)
 
@@ -47,7 +47,7 @@ state = State()
 
 def find_store(start: Path) -> Path | None:
     """The nearest folder, `start` or one of its parents, that holds a `.runelog/` folder."""
-    from ..stores import find_store as find  # TODO(layers): from the package `runelog`
+    from .. import find_store as find
 
     return find(start)
 
@@ -78,7 +78,7 @@ def check_database_url(url: Optional[str]) -> Optional[str]:
         return None
     import typer
 
-    from ..stores import check_database_url as check  # TODO(layers): from the package `runelog`
+    from .. import check_database_url as check
 
     try:
         return check(url)

@@ -83,24 +83,14 @@ def export_experiment(name_or_id: str = typer.Argument(..., help="Experiment nam
                                "(default: <experiment name>_export.csv)."),
                       ) -> None:
     """Write one row per run (name, status, times, params, tags, latest metrics), oldest first."""
-    # TODO(layers): one API call, tracker.export_runs(name_or_id, target), once the API has it.
-    from .. import exporting
-
     from ..exceptions import InvalidValue
 
-    try:
-        if output is not None:
-            exporting.format_of(output)  # before anything is read: a wrong suffix is a usage error
-    except InvalidValue as exc:
-        raise typer.BadParameter(str(exc), param_hint="'-o' / '--output'") from None
     t = tracker()
-    rows = t.list_runs(name_or_id)
-    experiment = experiment_of(t, name_or_id, rows)
-    if not rows:
-        console.print(f"Experiment '{experiment['name']}' has no runs to export; no file was written.",
-                      style="yellow")
+    try:
+        target, count = t.export_runs(name_or_id, output)
+    except InvalidValue as exc:  # a suffix that is no format: a usage error, nothing was read
+        raise typer.BadParameter(str(exc), param_hint="'-o' / '--output'") from None
+    if not count:
+        console.print(f"Experiment '{name_or_id}' has no runs to export; no file was written.", style="yellow")
         return
-    frame = exporting.runs_frame(t.load_results(name_or_id), rows)
-    target = output or Path(f"{experiment['name'].replace(' ', '_').replace('/', '_')}_export.csv")
-    exporting.write_frame(frame, target)
-    console.print(f"Exported {len(frame)} runs to {target}.")
+    console.print(f"Exported {count} runs to {target}.")

@@ -13,7 +13,7 @@ app = typer.Typer(help="The store's schema (Alembic revisions).", no_args_is_hel
 @app.command("current")
 def current() -> None:
     """Show the store's schema revision and the one this runelog needs."""
-    from ..stores import schema_status  # TODO(layers): from the package `runelog`, once it exports it
+    from .. import schema_status
 
     choice = state.choice()
     console.print(choice.describe("--store"), highlight=False, soft_wrap=True)
@@ -25,7 +25,7 @@ def current() -> None:
 @app.command("upgrade")
 def upgrade() -> None:
     """Migrate the store to the newest schema (a local SQLite store is backed up first)."""
-    from ..stores import upgrade_schema  # TODO(layers): from the package `runelog`
+    from .. import upgrade_schema
 
     before, after = upgrade_schema(state.choice())
     if before == after:
@@ -38,7 +38,7 @@ def upgrade() -> None:
 def history() -> None:
     """List the schema revisions, oldest first."""
     table = Table("revision", "down revision", "description")
-    from ..stores import schema_history  # TODO(layers): from the package `runelog`
+    from .. import schema_history
 
     for revision, down, doc in schema_history():
         table.add_row(revision, down or "", doc or "")
