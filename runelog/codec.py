@@ -241,34 +241,3 @@ def check_artifact_name(name: Any, new: bool = False) -> str:
                     f"its part '{part[:30]}...' is {size} bytes in UTF-8, and a file name can have at most "
                     f"{MAX_PATH_PART_BYTES}, so it could not be downloaded; give it a shorter name (name=...)")
     return name
-
-
-_PYTHON_CONSTANTS = {"True": True, "False": False, "None": None}
-
-
-def parse_assignment(text: str) -> tuple[str, Any]:
-    """Read one `key=value` (a CLI option, the UI's filter box) into (key, value).
-
-    The one parser of `key=value` for every face, so `--tag candidate=true`,
-    the UI's `candidate=True` and the API's `tags={"candidate": True}` mean the
-    same. The value is JSON when it parses as JSON (`true`, `3`, `0.5`, `null`,
-    `[1, 2]`, `"true"`), Python's `True`/`False`/`None`, and otherwise the text
-    itself. So `candidate=true` is the boolean and `candidate='"true"'` (JSON
-    quotes) the string "true"; `stage=prod` is the string "prod". NaN and
-    Infinity stay text, since a param or tag cannot hold them.
-    """
-    if not isinstance(text, str) or "=" not in text:
-        raise InvalidValue(f"{text!r} is not KEY=VALUE; write it as key=value, e.g. stage=prod or candidate=true.")
-    key, _, raw = text.partition("=")
-    key, raw = key.strip(), raw.strip()
-    check_key(key, "key")
-    if raw in _PYTHON_CONSTANTS:
-        return key, _PYTHON_CONSTANTS[raw]
-
-    def refuse_constant(name: str):
-        raise ValueError(name)
-
-    try:
-        return key, json.loads(raw, parse_constant=refuse_constant)
-    except ValueError:
-        return key, raw

@@ -115,7 +115,7 @@ def parse_value(raw: str) -> Any:
 
     So `true` is the boolean and `'"true"'` (JSON quotes) the string; `prod` is the string.
     NaN and Infinity stay text, since a param or tag cannot hold them. The value half of
-    `codec.parse_assignment`, the one `key=value` parser.
+    `parse_assignment`, the one `key=value` parser.
     """
     raw = raw.strip()
     if raw in _PYTHON_CONSTANTS:

@@ -36,8 +36,6 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-RUN_STATUSES = ("RUNNING", "FINISHED", "FAILED", "KILLED")
-
 # SQLite only makes a rowid alias (fast, compact) out of a column typed exactly INTEGER.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from runelog import __version__, exceptions, get_tracker
 from runelog.cli import app
 from runelog.cli.common import find_store
-from runelog.codec import parse_assignment
+from runelog.formatting import parse_assignment
 
 runner = CliRunner()
 EXE = shutil.which("runelog", path=os.path.dirname(sys.executable)) or "runelog"

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import codec, db, exceptions
-from ..models import RUN_STATUSES
+from ..types import RUN_STATUSES
 from ..registry import check_tags
 from .report import FAILED, NOTE, Finding, ImportReport
 from .source import Unusable, legacy_time, listing, modified_at, present, read_object, unknown_fields
