@@ -62,7 +62,7 @@ def comparison_of(found: list[RunInfo], lower_is_better=None) -> RunComparison:
         usable = [v for v in values if v is not None and not math.isnan(v)]
         best = (min(usable) if lower[key] else max(usable)) if usable else None
         best_values[key] = best
-        best_ids[key] = tuple(run.run_id for run, v in zip(found, values) if best is not None and v == best)
+        best_ids[key] = tuple(run.run_id for run, v in zip(found, values, strict=True) if best is not None and v == best)
     return RunComparison(runs=tuple(found), params=params, differing_params=differing, metrics=metrics,
                          lower_is_better=lower, direction_source=source, best_run_ids=best_ids,
                          best_values=best_values)

@@ -48,7 +48,7 @@ def where(node: Node, dialect: str):
     if key.entity == "attribute":
         column = RUN_COLUMNS[key.name]
         if "like" in node.op:
-            return _like(column, node.op, node.values[0].value, dialect)
+            return _like(column, node.op, node.values[0].text, dialect)
         return _compare_plain(column, node.op, [v.value for v in node.values])
     model = Param if key.entity == "param" else Tag
     return exists().where(model.run_id == Run.id, model.key == key.name,
@@ -64,13 +64,13 @@ def _compare_plain(column, op: str, values: list):
 
 
 def _compare_number(expression, op: str, values: tuple[Literal, ...]):
-    return _compare_plain(expression, op, [float(v.value) for v in values])
+    return _compare_plain(expression, op, [float(v.text) for v in values])
 
 
 def _json_condition(column, op: str, values: tuple[Literal, ...], dialect: str):
     """The condition on a param's or tag's JSON text (the row's key already matched)."""
     if "like" in op:
-        return _like(value_text(column, dialect), op, values[0].value, dialect)
+        return _like(value_text(column, dialect), op, values[0].text, dialect)
     negate = op in ("!=", "not in")
     base = {"!=": "=", "not in": "in"}.get(op, op)
     if base in ("<", "<=", ">", ">="):
@@ -93,9 +93,9 @@ def _json_texts(value: Literal) -> list[str]:
     """The stored JSON texts a quoted string or a boolean literal equals."""
     if isinstance(value.value, bool):
         return [json.dumps(value.value)]
-    texts = [json.dumps(value.value, ensure_ascii=False)]
+    texts = [json.dumps(value.text, ensure_ascii=False)]  # a string literal's text is its value
     try:
-        parsed = json.loads(value.value)
+        parsed = json.loads(value.text)
     except ValueError:
         return texts
     if parsed is None or isinstance(parsed, (bool, int, float)):  # '0.1', '3', 'true': that number or boolean
@@ -106,7 +106,7 @@ def _json_texts(value: Literal) -> list[str]:
 def _number_param(value: Literal, dialect: str):
     if dialect == "postgresql":
         return literal(Decimal(value.text), Numeric())  # exact, and no float overflow for huge integers
-    return literal(float(value.value), Float())
+    return literal(float(value.text), Float())
 
 
 def json_number(column, dialect: str):

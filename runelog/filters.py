@@ -16,7 +16,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Union
+from typing import NoReturn, Union
 
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
@@ -199,12 +199,12 @@ def _syntax_error(text: str, exc: UnexpectedInput, what: str) -> InvalidFilter:
     if isinstance(exc, UnexpectedEOF):
         return InvalidFilter(text, f"the {what} ends too soon; expected {_describe(exc.expected)}", len(text), what)
     if isinstance(exc, UnexpectedCharacters):
-        found = text[exc.pos_in_stream]
+        found = text[exc.pos_in_stream or 0]
         allowed = exc.allowed or set()
         hint = " (quote text with '...', and keys with / or spaces with backticks: metrics.`val/acc`)" \
             if found not in "'\"`" else " (this quote is never closed)"
         return InvalidFilter(text, f"unexpected character {found!r}; expected {_describe(allowed)}{hint}",
-                             exc.pos_in_stream, what)
+                             exc.pos_in_stream or 0, what)
     assert isinstance(exc, UnexpectedToken)
     token = exc.token
     if token.type == "$END":
@@ -219,6 +219,15 @@ def _describe(expected) -> str:
         expected = set(expected) - {"LIKE", "_IN", "_NOT"}
     words = sorted({_EXPECTED.get(name, name) for name in expected if not name.startswith("__")})
     return " or ".join(words) if words else "something else"
+
+
+def _at(token: Token) -> int:
+    """Where a token starts (lark types it Optional; a parsed token always has it)."""
+    return token.start_pos or 0
+
+
+def token_end(token: Token) -> int:
+    return token.end_pos if token.end_pos is not None else _at(token) + len(token)
 
 
 def _unquote(text: str) -> str:
@@ -238,7 +247,7 @@ class _Build(Transformer):
         self.text = text
         self.what = what
 
-    def fail(self, reason: str, position: int):
+    def fail(self, reason: str, position: int) -> NoReturn:
         raise InvalidFilter(self.text, reason, position, self.what)
 
     # -- structure
@@ -259,7 +268,7 @@ class _Build(Transformer):
 
     # -- leaves
     def value(self, token: Token) -> Literal:
-        text, position = str(token), token.start_pos
+        text, position = str(token), _at(token)
         if token.type == "STRING":
             return Literal(_unquote(text), _unquote(text), position)
         if token.type in ("TRUE", "FALSE"):
@@ -270,7 +279,7 @@ class _Build(Transformer):
         return Literal(number, text, position)
 
     def key(self, token: Token) -> Key:
-        text, position = str(token), token.start_pos
+        text, position = str(token), _at(token)
         prefix, dot, name = text.partition(".")
         if not dot:  # a bare attribute: run_name, status, start_time, ...
             column = ATTRIBUTES.get(text.lower())
@@ -297,20 +306,20 @@ class _Build(Transformer):
     # -- comparisons
     def compare(self, key: Token, operator: Token, value: Literal) -> Comparison:
         op = {"==": "=", "<>": "!="}.get(str(operator), str(operator))
-        return self.checked(self.key(key), op, (value,), operator.start_pos)
+        return self.checked(self.key(key), op, (value,), _at(operator))
 
     def is_in(self, key: Token, values: tuple) -> Comparison:
-        return self.checked(self.key(key), "in", values, key.end_pos)
+        return self.checked(self.key(key), "in", values, token_end(key))
 
     def not_in(self, key: Token, values: tuple) -> Comparison:
-        return self.checked(self.key(key), "not in", values, key.end_pos)
+        return self.checked(self.key(key), "not in", values, token_end(key))
 
     def like(self, key: Token, operator: Token, pattern: Token) -> Comparison:
-        return self.checked(self.key(key), str(operator).lower(), (self.value(pattern),), operator.start_pos)
+        return self.checked(self.key(key), str(operator).lower(), (self.value(pattern),), _at(operator))
 
     def not_like(self, key: Token, operator: Token, pattern: Token) -> Comparison:
         return self.checked(self.key(key), "not " + str(operator).lower(), (self.value(pattern),),
-                            operator.start_pos)
+                            _at(operator))
 
     def checked(self, key: Key, op: str, values: tuple[Literal, ...], op_position: int) -> Comparison:
         """Refuse what has no meaning (a metric LIKE, a status < 3) here, where the position is known."""
@@ -327,7 +336,7 @@ class _Build(Transformer):
             for value in values:
                 if not value.is_number:
                     self.fail(f"{_describe_key(key)} is compared with a number, not {value.text!r}", value.position)
-            return Comparison(key, op, tuple(Literal(float(v.value), v.text, v.position) for v in values))
+            return Comparison(key, op, tuple(Literal(float(v.text), v.text, v.position) for v in values))
         if key.entity == "attribute" and key.name in TIME_ATTRIBUTES:
             return Comparison(key, op, tuple(self.moment(v) for v in values))
         if key.entity == "attribute":  # status, run name, run id: text
@@ -348,13 +357,13 @@ class _Build(Transformer):
         """A time: milliseconds since the epoch (as MLflow) or ISO 8601 text (no offset: UTC)."""
         if value.is_number:
             try:
-                when = datetime.fromtimestamp(value.value / 1000, timezone.utc)
+                moment = datetime.fromtimestamp(float(value.text) / 1000, timezone.utc)
             except (OverflowError, OSError, ValueError):
                 self.fail(f"{value.text} is not a time in milliseconds since 1970", value.position)
-            return Literal(when, value.text, value.position)
-        if value.is_string and _ISO_DATE.match(value.value.strip()):
+            return Literal(moment, value.text, value.position)
+        if value.is_string and _ISO_DATE.match(value.text.strip()):
             try:
-                when = datetime.fromisoformat(value.value.strip().replace("Z", "+00:00"))
+                when: datetime | None = datetime.fromisoformat(value.text.strip().replace("Z", "+00:00"))
             except ValueError:
                 when = None
             if when is not None:
