@@ -27,6 +27,7 @@ RUN_ORDER_COLUMNS = {
     "status": "status", "run_id": "id",
 }
 NEWEST_FIRST = (SortTerm(Key("attribute", "start_time"), descending=True),)
+MAX_LISTED_IDS = 500  # above this, children are read by a subquery (SQLite and PostgreSQL cap bound values)
 _RUN = Run.__table__
 _RUN_COLUMNS = tuple(c for c in _RUN.c if c.name != "environment")
 
@@ -55,9 +56,13 @@ def find_runs(executor: Session | Connection, experiment: Any, filter: str | Non
         return []
     if not details:
         return [_run_info(row, {}, {}, {}) for row in rows]
-    ids = [row.id for row in rows]
-    params, tag_values = values_of(executor, Param, ids), values_of(executor, Tag, ids)
-    metrics = runs.latest_metrics_of(executor, ids)
+    ids: Any = [row.id for row in rows]
+    if len(ids) > MAX_LISTED_IDS:  # too many to bind one by one: the same selection, as a subquery
+        selection, _ = run_statement(executor, experiment_id, filter, order_by, limit, offset, tags, status,
+                                     ids_only=True)
+        ids = select(selection.subquery().c.id)
+    params, tag_values = values_of(executor, Param, ids, values), values_of(executor, Tag, ids, values)
+    metrics = runs.latest_metrics_of(executor, ids, values)
     return [_run_info(row, params.get(row.id, {}), metrics.get(row.id, {}), tag_values.get(row.id, {}))
             for row in rows]
 
@@ -139,10 +144,12 @@ def runs_by_id(executor: Session | Connection, run_ids: list[str]) -> list[RunIn
     return [_run_info(rows[i], params.get(i, {}), metrics.get(i, {}), tag_values.get(i, {})) for i in ids]
 
 
-def values_of(executor, model, run_ids: list[str]) -> dict[str, dict[str, Any]]:
-    """{run_id: {key: value}} of params or tags (`model`) of these runs, decoded, in one query."""
+def values_of(executor, model, run_ids, parameters: dict | None = None) -> dict[str, dict[str, Any]]:
+    """{run_id: {key: value}} of params or tags (`model`) of these runs (ids, or a SELECT of ids
+    with its bound `parameters`), decoded, in one query."""
     pairs = executor.execute(select(model.run_id, model.key, model.value)
-                             .where(model.run_id.in_(run_ids)).order_by(model.run_id, model.key)).all()
+                             .where(model.run_id.in_(run_ids)).order_by(model.run_id, model.key),
+                             parameters or {}).all()
     found: dict[str, dict[str, Any]] = {}
     for (run_id, key, _), value in zip(pairs, codec.decode_many([v for *_, v in pairs]), strict=True):
         found.setdefault(run_id, {})[key] = value

@@ -365,12 +365,14 @@ def latest_metric_value(run_id, key: str):
             .order_by(*LATEST_FIRST).limit(1).scalar_subquery())
 
 
-def latest_metrics_of(executor: Session | Connection, run_ids) -> dict:
-    """Latest value of each metric: {run_id: {key: value}} for a list of ids (one query for all);
-    for one run id (a str), that run's {key: value}. NaN comes back as NaN."""
+def latest_metrics_of(executor: Session | Connection, run_ids, parameters: dict | None = None) -> dict:
+    """Latest value of each metric: {run_id: {key: value}} for a list of ids or a SELECT of ids
+    (with its bound `parameters`), in one query; for one run id (a str), that run's {key: value}.
+    NaN comes back as NaN."""
     one = isinstance(run_ids, str)
     found: dict[str, dict[str, float]] = {}
-    for run_id, key, value, _ in executor.execute(latest_metric_rows([run_ids] if one else run_ids)):
+    rows = executor.execute(latest_metric_rows([run_ids] if one else run_ids), parameters or {})
+    for run_id, key, value, _ in rows:
         found.setdefault(run_id, {})[key] = codec.metric_from_db(value)
     if one:
         return dict(sorted(found.get(run_ids, {}).items()))

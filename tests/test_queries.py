@@ -258,3 +258,19 @@ def test_a_page_of_runs_costs_a_constant_number_of_queries(tracker):
     assert [r.params["i"] for r in found] == list(range(0, 50, 2))
     assert used <= 6, statements  # experiment, runs, params, tags, latest metrics (+ a transaction)
     assert len(statements) - used <= used
+
+
+def test_a_page_too_big_to_list_its_ids_reads_children_through_a_subquery(store, monkeypatch):
+    """Past MAX_LISTED_IDS runs, params, tags and metrics are read by the run selection itself
+    (binding one value per run would hit SQLite's and PostgreSQL's limits on bound values)."""
+    with db.read_session(store._engine) as session:
+        listed = queries.find_runs(session, "exp", "params.lr >= 0.01 or tags.stage = 'dev'", order_by="run_name",
+                                   limit=3)
+        monkeypatch.setattr(queries, "MAX_LISTED_IDS", 1)
+        through_subquery = queries.find_runs(session, "exp", "params.lr >= 0.01 or tags.stage = 'dev'",
+                                             order_by="run_name", limit=3)
+        everything = queries.find_runs(session, "exp", order_by="run_name", offset=1)
+    assert [r.name for r in listed] == ["a", "b", "c"]
+    assert [(r.params, r.tags, r.metrics.get("acc")) for r in through_subquery] == \
+        [(r.params, r.tags, r.metrics.get("acc")) for r in listed]
+    assert [r.name for r in everything] == ["b", "c", "d", "e", "f"] and everything[0].metrics["acc"] == 0.99
