@@ -16,8 +16,9 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 from runelog import db, get_tracker
 
@@ -74,8 +75,38 @@ def open_trackers(monkeypatch) -> OpenTrackers:
 # ------------------------------------------------------------ PostgreSQL databases for tests
 
 
+# Everything about a database's shape that a test could change besides the rows of its tables.
+SHAPE = """
+SELECT string_agg(x, E'\n' ORDER BY x) FROM (
+    SELECT 'rel ' || c.relkind::text || ' ' || n.nspname || '.' || c.relname || ' ' || c.relowner::regrole::text
+           || ' ' || coalesce(c.relacl::text, '')
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+    UNION ALL SELECT 'col ' || table_schema || '.' || table_name || '.' || column_name || ' ' || data_type
+              || ' ' || coalesce(column_default, '')
+    FROM information_schema.columns WHERE table_schema NOT IN ('pg_catalog', 'information_schema')
+    UNION ALL SELECT 'fn ' || p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+    UNION ALL SELECT 'nsp ' || nspname || ' ' || coalesce(nspacl::text, '') FROM pg_namespace
+    UNION ALL SELECT 'trg ' || tgname FROM pg_trigger WHERE NOT tgisinternal
+    UNION ALL SELECT 'ext ' || extname FROM pg_extension
+    UNION ALL SELECT 'acl ' || defaclobjtype::text || coalesce(defaclacl::text, '') FROM pg_default_acl
+    UNION ALL SELECT 'db ' || coalesce(datacl::text, '') FROM pg_database WHERE datname = current_database()
+    UNION ALL SELECT 'set ' || array_to_string(setconfig, ',') FROM pg_db_role_setting s
+              JOIN pg_database d ON d.oid = s.setdatabase WHERE d.datname = current_database()
+    UNION ALL SELECT 'version ' || version_num FROM alembic_version
+) shape(x)
+"""
+
+
 class PostgresDatabases:
-    """Creates throwaway databases on the test server, each a copy of one migrated template."""
+    """Creates throwaway databases on the test server, each a copy of one migrated template.
+
+    Copying the template and dropping the copy cost the server about a second of writes per
+    test. So a used database whose shape (SHAPE) still equals the template's has its rows
+    deleted and its sequences restarted, and is handed to the next test (`take` / `give_back`);
+    any other is dropped. Either way each test starts on an empty store at head.
+    """
 
     def __init__(self, url: str):
         self.url = make_url(url)
@@ -83,6 +114,18 @@ class PostgresDatabases:
         self.template = f"runelog_template_{uuid.uuid4().hex[:8]}"
         self.create(self.template, template=None)
         db.upgrade_store(db.locate(database_url=self.url_for(self.template)))
+        self._free: list[str] = []
+        engine = create_engine(self.url_for(self.template), poolclass=NullPool)
+        try:
+            with engine.connect() as conn:
+                self._shape = conn.execute(text(SHAPE)).scalar()
+                self._tables = [t for t in inspect(conn).get_table_names() if t != "alembic_version"]
+                self._sequences = inspect(conn).get_sequence_names()
+                empty = all(conn.execute(text(f'SELECT NOT EXISTS (SELECT 1 FROM "{t}")')).scalar()
+                            for t in self._tables)
+        finally:
+            engine.dispose()
+        self._reusable = empty  # a template with rows could not be restored by deleting rows
 
     def url_for(self, name: str) -> str:
         return self.url.set(database=name).render_as_string(hide_password=False)
@@ -97,7 +140,44 @@ class PostgresDatabases:
         with self.admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
+    def take(self) -> str:
+        """The name of an empty database at head: one given back, or a new copy of the template."""
+        if self._free:
+            return self._free.pop()
+        name = f"runelog_test_{uuid.uuid4().hex[:12]}"
+        self.create(name)
+        return name
+
+    def give_back(self, name: str) -> None:
+        """Empty `name` for the next test if its shape is the template's; otherwise drop it."""
+        if self._reusable and self._emptied(name):
+            self._free.append(name)
+        else:
+            self.drop(name)
+
+    def _emptied(self, name: str) -> bool:
+        with self.admin.connect() as conn:  # no session of the finished test may write afterwards
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": name})
+        engine = create_engine(self.url_for(name), poolclass=NullPool)
+        try:
+            with engine.begin() as conn:
+                conn.execute(text("SET LOCAL lock_timeout = '5s'"))
+                if conn.execute(text(SHAPE)).scalar() != self._shape:
+                    return False
+                for table in self._tables:
+                    conn.execute(text(f'DELETE FROM "{table}"'))
+                for sequence in self._sequences:
+                    conn.execute(text(f'ALTER SEQUENCE "{sequence}" RESTART'))
+            return True
+        except Exception:  # a lock still held, a row that will not go: a new copy is safer
+            return False
+        finally:
+            engine.dispose()
+
     def close(self) -> None:
+        for name in self._free:
+            self.drop(name)
         self.drop(self.template)
         self.admin.dispose()
 
@@ -118,12 +198,12 @@ def postgres():
 
 
 @pytest.fixture
-def pg_database(postgres):
-    """A fresh migrated PostgreSQL database for one test; dropped afterwards."""
-    name = f"runelog_test_{uuid.uuid4().hex[:12]}"
-    url = postgres.create(name)
-    yield url
-    postgres.drop(name)
+def pg_database(postgres, open_trackers):
+    """An empty migrated PostgreSQL database for one test; emptied or dropped afterwards."""
+    name = postgres.take()
+    yield postgres.url_for(name)
+    open_trackers.close_all()  # nothing of this test writes to it once the next test has it
+    postgres.give_back(name)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -149,8 +229,8 @@ def module_store(request, tmp_path_factory):
         if postgres is None:
             options = {"path": str(tmp_path_factory.mktemp("store"))}
         else:
-            databases.append(f"runelog_test_{uuid.uuid4().hex[:12]}")
-            options = {"database_url": postgres.create(databases[-1]),
+            databases.append(postgres.take())
+            options = {"database_url": postgres.url_for(databases[-1]),
                        "artifact_root": str(tmp_path_factory.mktemp("shared-blobs"))}
         trackers.append(get_tracker(**options))
         return trackers[-1]
@@ -159,7 +239,7 @@ def module_store(request, tmp_path_factory):
     for tracker in trackers:
         tracker.close()
     for name in databases:
-        postgres.drop(name)
+        postgres.give_back(name)
 
 
 @pytest.fixture
