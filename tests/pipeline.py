@@ -18,6 +18,11 @@ from typing import Any
 FEATURE_TAGS = {"latest_feature_set": True}
 
 
+def feature_bytes(version: str = "v1") -> bytes:
+    """What the feature file of `version` holds."""
+    return f"PAR1 features {version}".encode()
+
+
 @dataclass(frozen=True)
 class Pipeline:
     """What `build_pipeline` made: the ids, names and the pinned hash tests assert against."""
@@ -48,7 +53,7 @@ def build_pipeline(tracker, folder: Path, *, version: str = "v1", artifact: str 
     """
     data = Path(folder) / version / artifact
     data.parent.mkdir(parents=True, exist_ok=True)
-    data.write_bytes(f"PAR1 features {version}".encode())
+    data.write_bytes(feature_bytes(version))
     with tracker.start_run(experiment_name=feature_experiment, run_name=f"features-{version}",
                            log_code=False, log_git_meta=False) as feature_run:
         tracker.log_artifact(str(data))

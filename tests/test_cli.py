@@ -14,6 +14,8 @@ from typer.testing import CliRunner
 from runelog import __version__, db, get_tracker
 from runelog.cli import app
 
+from .pipeline import build_pipeline, feature_bytes
+
 
 def runelog(*args, cwd):
     exe = shutil.which("runelog", path=os.path.dirname(sys.executable)) or "runelog"
@@ -72,17 +74,9 @@ def invoke(store, *args):
 
 @pytest.fixture
 def pipeline(tmp_path):
-    """A feature run, a training run that used its artifact, and a registered model."""
-    tracker = get_tracker(str(tmp_path / "s"))
-    data = tmp_path / "feat.parquet"
-    data.write_bytes(b"features")
-    with tracker.start_run(experiment_name="feature-sets", run_name="feats", log_code=False) as feature_run:
-        tracker.log_artifact(str(data))
-    with tracker.start_run(experiment_name="models", run_name="train", log_code=False) as model_run:
-        tracker.log_input_run("feature_set", feature_run, artifact_name="feat.parquet")
-        tracker.log_model({"w": 1}, "model.joblib")
-    tracker.register_model(model_run, "model.joblib", "clf")
-    return tmp_path / "s", feature_run, model_run
+    """The shared feature run -> model run -> registered model `clf` (tests/pipeline.py) in store `s`."""
+    built = build_pipeline(get_tracker(str(tmp_path / "s")), tmp_path, artifact="feat.parquet")
+    return tmp_path / "s", built.feature_run, built.model_run
 
 
 def test_lineage_prints_the_tree_with_the_pinned_hash(pipeline):
@@ -91,7 +85,7 @@ def test_lineage_prints_the_tree_with_the_pinned_hash(pipeline):
     assert result.exit_code == 0, result.output
     assert "feature_set" in result.output and "feat.parquet" in result.output
     assert feature_run[:8] in result.output and model_run[:8] in result.output
-    assert hashlib.sha256(b"features").hexdigest()[:12] in result.output
+    assert hashlib.sha256(feature_bytes()).hexdigest()[:12] in result.output
     down = invoke(store, "lineage", feature_run, "--downstream")
     assert model_run[:8] in down.output and "→" in down.output
     by_model = invoke(store, "lineage", "--model", "clf")
