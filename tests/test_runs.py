@@ -231,18 +231,32 @@ def test_starting_a_run_inside_a_run_is_refused_and_creates_nothing(tracker):
     assert tracker.load_results("e").index.tolist() == [outer]
 
 
-def test_exception_marks_failed_keeps_data_and_propagates(tracker):
+@pytest.fixture
+def failed_run(tracker):
+    """A run that logged a param and a metric, then raised ZeroDivisionError (which propagated)."""
     with pytest.raises(ZeroDivisionError):
         with tracker.start_run() as run_id:
             tracker.log_param("p", 1)
             tracker.log_metric("m", 2.0)
             raise ZeroDivisionError("division by zero")
-    details = tracker.get_run_details(run_id)
-    assert details["meta"]["status"] == "FAILED"
-    assert "ZeroDivisionError" in details["meta"]["error"]
+    return run_id
+
+
+def test_an_exception_marks_the_run_failed_with_the_error(tracker, failed_run):
+    meta = tracker.get_run_details(failed_run)["meta"]
+    assert meta["status"] == "FAILED"
+    assert "ZeroDivisionError" in meta["error"]
+
+
+def test_a_failed_run_keeps_what_it_logged(tracker, failed_run):
+    details = tracker.get_run_details(failed_run)
     assert details["params"] == {"p": 1} and details["metrics"] == {"m": 2.0}
-    with tracker.start_run():  # the tracker is usable again
+
+
+def test_the_tracker_starts_runs_again_after_a_failed_one(tracker, failed_run):
+    with tracker.start_run() as run_id:
         pass
+    assert run_id != failed_run
 
 
 def test_keyboard_interrupt_marks_killed(tracker):
@@ -302,20 +316,34 @@ def test_unknown_runs_give_none_where_0_2_0_did_and_errors_elsewhere(tracker):
         tracker.download_artifact("f" * 32, "x")
 
 
-def test_load_results_has_the_0_2_0_columns_and_latest_values(tracker):
+@pytest.fixture
+def sweep(tracker):
+    """Three runs in `sweep` with lr 0.1, 0.2, 0.3, each logging acc = lr then acc = 2 * lr;
+    their load_results frame sorted by lr, highest first."""
     for lr in (0.1, 0.2, 0.3):
         with tracker.start_run(experiment_name="sweep"):
             tracker.log_param("lr", lr)
             tracker.log_metric("acc", lr)
             tracker.log_metric("acc", lr * 2)
-    frame = tracker.load_results("sweep", sort_by="param_lr", ascending=False)
-    assert frame.index.name == "run_id"
-    assert list(frame.columns) == ["experiment_id", "status", "start_time", "end_time", "param_lr", "acc"]
-    assert frame["param_lr"].tolist() == [0.3, 0.2, 0.1]
-    assert frame["acc"].tolist() == [0.6, 0.4, 0.2]
-    assert set(frame["status"]) == {"FINISHED"}
-    # The seed workflow's own way of finding the newest run still works.
-    newest = frame.assign(start_time=pd.to_datetime(frame["start_time"])).sort_values("start_time").index[-1]
+    return tracker.load_results("sweep", sort_by="param_lr", ascending=False)
+
+
+def test_load_results_has_the_0_2_0_index_and_columns(sweep):
+    assert sweep.index.name == "run_id"
+    assert list(sweep.columns) == ["experiment_id", "status", "start_time", "end_time", "param_lr", "acc"]
+
+
+def test_load_results_sorts_by_the_column_asked(sweep):
+    assert sweep["param_lr"].tolist() == [0.3, 0.2, 0.1]
+
+
+def test_load_results_gives_the_latest_metric_values_and_the_status(sweep):
+    assert sweep["acc"].tolist() == [0.6, 0.4, 0.2]
+    assert set(sweep["status"]) == {"FINISHED"}
+
+
+def test_the_seed_workflow_finds_the_newest_run_from_load_results(tracker, sweep):
+    newest = sweep.assign(start_time=pd.to_datetime(sweep["start_time"])).sort_values("start_time").index[-1]
     assert tracker.get_run(newest)["param_lr"] == 0.3
 
 
