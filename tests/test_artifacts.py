@@ -452,21 +452,41 @@ def test_the_longest_allowed_names_download(tracker, files, name):
     assert open(out).read() == "alpha"
 
 
-def test_a_file_and_a_folder_of_the_same_name_in_one_run_are_refused(tracker, files):
+@pytest.fixture
+def open_run_with_file_x_and_d_e_f(tracker, files):
+    """An open run that logged a file as `x` and one as `d/e/f`; yields its id with the run still open."""
     with tracker.start_run(log_code=False) as run_id:
         tracker.log_artifact(str(files / "a.txt"), name="x")
-        with pytest.raises(exceptions.InvalidArtifactName, match="both a file 'x' and a folder"):
-            tracker.log_artifact(str(files / "b.txt"), name="x/y")
         tracker.log_artifact(str(files / "a.txt"), name="d/e/f")
-        with pytest.raises(exceptions.InvalidArtifactName, match="both a file 'd/e'"):
-            tracker.log_artifact(str(files / "b.txt"), name="d/e")
-        with pytest.raises(exceptions.InvalidArtifactName, match="both a file 'd'"):
-            tracker.log_artifact(str(files / "b.txt"), name="d")
-        with pytest.raises(exceptions.InvalidArtifactName, match="both a file 'x'"):
-            tracker.log_artifact(str(files / "plots"), name="x")  # a folder under the file's name
-        tracker.log_artifact(str(files / "b.txt"), name="x")  # the same name again replaces it
-        tracker.log_artifact(str(files / "a.txt"), name="xy/z")  # a longer name is no clash
-    assert [a["name"] for a in tracker.list_artifacts(run_id)] == ["d/e/f", "x", "xy/z"]
+        yield run_id
+
+
+def test_a_name_below_a_logged_file_is_refused_and_records_nothing(tracker, files, open_run_with_file_x_and_d_e_f):
+    with pytest.raises(exceptions.InvalidArtifactName, match="both a file 'x' and a folder"):
+        tracker.log_artifact(str(files / "b.txt"), name="x/y")
+    with pytest.raises(exceptions.InvalidArtifactName, match="both a file 'x'"):
+        tracker.log_artifact(str(files / "plots"), name="x")  # a folder under the file's name
+    assert [a["name"] for a in tracker.list_artifacts(open_run_with_file_x_and_d_e_f)] == ["d/e/f", "x"]
+
+
+def test_a_file_named_like_a_logged_folder_is_refused_and_records_nothing(tracker, files,
+                                                                          open_run_with_file_x_and_d_e_f):
+    with pytest.raises(exceptions.InvalidArtifactName, match="both a file 'd/e'"):
+        tracker.log_artifact(str(files / "b.txt"), name="d/e")
+    with pytest.raises(exceptions.InvalidArtifactName, match="both a file 'd'"):
+        tracker.log_artifact(str(files / "b.txt"), name="d")
+    assert [a["name"] for a in tracker.list_artifacts(open_run_with_file_x_and_d_e_f)] == ["d/e/f", "x"]
+
+
+def test_the_same_name_again_replaces_and_a_longer_name_is_no_clash(tracker, files, open_run_with_file_x_and_d_e_f):
+    tracker.log_artifact(str(files / "b.txt"), name="x")  # the same name again replaces it
+    tracker.log_artifact(str(files / "a.txt"), name="xy/z")  # a longer name is no clash
+    assert [a["name"] for a in tracker.list_artifacts(open_run_with_file_x_and_d_e_f)] == ["d/e/f", "x", "xy/z"]
+
+
+def test_a_name_that_clashes_in_one_run_is_free_in_another(tracker, files):
+    with tracker.start_run(log_code=False):
+        tracker.log_artifact(str(files / "a.txt"), name="x")
     with tracker.start_run(log_code=False) as other:
         tracker.log_artifact(str(files / "a.txt"), name="x/y")  # another run: no clash
     assert tracker.download_artifact(other, "x/y", str(files / "dl")) == str(files / "dl" / "x" / "y")
