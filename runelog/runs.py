@@ -296,20 +296,10 @@ def iso(value: datetime | None) -> str | None:
 def run_meta(run: Run) -> dict[str, Any]:
     """The dict 0.2.0 kept in a run's meta.json, plus what runelog records now."""
     return {
-        "run_id": run.id,
-        "experiment_id": str(run.experiment_id),
-        "run_name": run.name,
-        "status": run.status,
-        "start_time": iso(run.start_time),
-        "end_time": iso(run.end_time),
-        "heartbeat_at": iso(run.heartbeat_at),
-        "host": run.host,
-        "pid": run.pid,
-        "git_commit": run.git_commit,
-        "git_branch": run.git_branch,
-        "git_dirty": run.git_dirty,
-        "error": run.error,
-        "stale": liveness.is_stale(run),
+        "run_id": run.id, "experiment_id": str(run.experiment_id), "run_name": run.name, "status": run.status,
+        "start_time": iso(run.start_time), "end_time": iso(run.end_time), "heartbeat_at": iso(run.heartbeat_at),
+        "host": run.host, "pid": run.pid, "git_commit": run.git_commit, "git_branch": run.git_branch,
+        "git_dirty": run.git_dirty, "error": run.error, "stale": liveness.is_stale(run),
     }
 
 
@@ -330,49 +320,36 @@ def params_of(session: Session, run_id: str) -> dict[str, Any]:
     return {key: codec.decode_value(value) for key, value in rows}
 
 
-# The one rule for "the latest value of a metric": the point at the highest step; of several
-# points at that step, the last logged. Every reader (run pages, results frames, filters,
-# sorting, comparisons, the latest_metrics view) goes through the three functions below.
+# The one rule for "the latest value of a metric": the point at the highest step; of several at that
+# step, the last logged. Every reader (run pages, results frames, filters, sorting, comparisons) uses these.
 LATEST_FIRST = (Metric.step.desc(), Metric.id.desc())
 
 
 def latest_metric_rows(run_ids, key: str | None = None, counts: bool = False):
-    """SELECT (run_id, key, value, step[, points]) of each metric's latest point, for the runs given.
-
-    `run_ids`: a list of ids or a SELECT of ids; `key`: one metric only; `counts` adds
-    `points`, how many points the metric has (a second window: only when asked, since
-    results frames read thousands of runs). `value` is NULL for NaN (codec.metric_from_db).
-    """
+    """SELECT (run_id, key, value, step[, points]) of each metric's latest point, for the runs given
+    (ids, or a SELECT of ids). `key`: one metric only; `counts` adds `points`, how many the metric
+    has (a second window, only when asked: results frames read thousands of runs). NaN is NULL."""
     partition = (Metric.run_id, Metric.key)
     counted = [func.count().over(partition_by=partition).label("points")] if counts else []
-    ranked = (
-        select(Metric.run_id, Metric.key, Metric.value, Metric.step, *counted,
-               func.row_number().over(partition_by=partition, order_by=LATEST_FIRST).label("rank"))
-        .where(Metric.run_id.in_(run_ids), *([Metric.key == key] if key is not None else []))
-        .subquery()
-    )
-    return select(ranked.c.run_id, ranked.c.key, ranked.c.value, ranked.c.step,
-                  *([ranked.c.points] if counts else [])).where(ranked.c.rank == 1)
+    ranked = select(Metric.run_id, Metric.key, Metric.value, Metric.step, *counted,
+                    func.row_number().over(partition_by=partition, order_by=LATEST_FIRST).label("rank")
+                    ).where(Metric.run_id.in_(run_ids), *([Metric.key == key] if key is not None else [])).subquery()
+    return select(*[column for column in ranked.c if column.name != "rank"]).where(ranked.c.rank == 1)
 
 
 def latest_metric_value(run_id, key: str):
-    """The latest value of metric `key` of the run `run_id` (a column, e.g. Run.id) as a scalar subquery.
-
-    One index seek per run on (run_id, key, step): what filters and sorting need. NULL when the
-    run has no such metric, and when its latest value is NaN, so neither matches a comparison.
-    """
+    """Metric `key`'s latest value of run `run_id` (a column: Run.id), as a scalar subquery: one index
+    seek per run, for filters and sorting. NULL without such a metric, or for NaN: neither matches."""
     return (select(Metric.value).where(Metric.run_id == run_id, Metric.key == key)
             .order_by(*LATEST_FIRST).limit(1).scalar_subquery())
 
 
 def latest_metrics_of(executor: Session | Connection, run_ids, parameters: dict | None = None) -> dict:
-    """Latest value of each metric: {run_id: {key: value}} for a list of ids or a SELECT of ids
-    (with its bound `parameters`), in one query; for one run id (a str), that run's {key: value}.
-    NaN comes back as NaN."""
+    """{run_id: {key: latest value}} for ids or a SELECT of ids (with its bound `parameters`), in one
+    query; for one run id (a str), that run's {key: value}. NaN comes back as NaN."""
     one = isinstance(run_ids, str)
     found: dict[str, dict[str, float]] = {}
-    rows = executor.execute(latest_metric_rows([run_ids] if one else run_ids), parameters or {})
-    for run_id, key, value, _ in rows:
+    for run_id, key, value, _ in executor.execute(latest_metric_rows([run_ids] if one else run_ids), parameters or {}):
         found.setdefault(run_id, {})[key] = codec.metric_from_db(value)
     if one:
         return dict(sorted(found.get(run_ids, {}).items()))
