@@ -64,8 +64,14 @@ NUMBER: /[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?/
 %ignore WS
 """
 
-_PARSER = Lark(GRAMMAR, start=["filter", "order"], parser="lalr", propagate_positions=True,
-               maybe_placeholders=False)
+
+
+@functools.lru_cache(maxsize=1)
+def _parser() -> Lark:
+    """Built on first use (about 50 ms), so opening a tracker does not pay for it."""
+    return Lark(GRAMMAR, start=["filter", "order"], parser="lalr", propagate_positions=True,
+                maybe_placeholders=False)
+
 
 # What a user is told the grammar expected, by terminal name.
 _EXPECTED = {
@@ -185,7 +191,7 @@ def _parse_order(text: str) -> tuple[SortTerm, ...]:
 def _parse(text: str, start: str):
     what = "filter" if start == "filter" else "order_by"
     try:
-        tree = _PARSER.parse(text, start=start)
+        tree = _parser().parse(text, start=start)
         return _Build(text, what).transform(tree)
     except VisitError as exc:  # a check in _Build failed: it raised InvalidFilter with the position
         if isinstance(exc.orig_exc, InvalidFilter):
