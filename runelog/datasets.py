@@ -131,5 +131,5 @@ def verify_file(row: DatasetFingerprint, local_path: str | os.PathLike) -> dict[
         raise exceptions.ArtifactNotFound(str(path))
     actual, size = blobs.hash_file(path)
     if actual != row.sha256:
-        raise exceptions.DatasetMismatch(row.name, str(path), row.run_id, row.sha256, actual, row.size, size)
+        raise exceptions.DatasetMismatch(row.name, str(path), row.run_id, row.sha256 or "(none)", actual, row.size, size)
     return info(row).as_dict()

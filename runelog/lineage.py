@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import case, func, insert, literal, select, union, union_all
+from sqlalchemy import CompoundSelect, Select, case, func, insert, literal, select, union, union_all
 from sqlalchemy.orm import Session, aliased
 
 from . import codec, exceptions, registry, runs
@@ -152,6 +152,7 @@ def model_versions_from(session: Session, run_id: str | None = None,
     """
     if (run_id is None) == (sha256 is None):
         raise ValueError("Give exactly one of run_id or sha256.")
+    reached: Select | CompoundSelect
     if run_id is not None:
         reached = select(_walk([run_id], "downstream", None).c.node)
     else:
