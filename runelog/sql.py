@@ -76,7 +76,7 @@ def run_readonly(location: db.StoreLocation, statement: str,
             raise exceptions.StoreNotFound(str(sqlite_path.parent.parent))
         sql_guard.check_readonly(statement, "sqlite")
         return execute_sqlite(sqlite_path, statement, params)
-    if not location.database_url.startswith("postgresql"):
+    if location.url.get_backend_name() != "postgresql":
         raise exceptions.QueryFailed(statement, "runelog sql supports SQLite and PostgreSQL stores only")
     query = sql_guard.check_readonly(statement, "postgresql")
     return execute_postgres(location.database_url, statement, params, query=query)

@@ -91,3 +91,14 @@ def test_quickstart_example_runs_and_leaves_a_registered_model(tmp_path):
         assert conn.execute("SELECT count(*) FROM metrics WHERE key = 'test_accuracy'").fetchone() == (15,)
         assert conn.execute(
             "SELECT r.status FROM model_versions v JOIN runs r ON r.id = v.run_id").fetchall() == [("FINISHED",)]
+
+
+def test_every_subpackage_is_listed_for_the_wheel():
+    """A package folder missing from pyproject's list is missing from the wheel (the sweep runner once was)."""
+    import tomllib
+
+    listed = set(tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(REPO).parts) for p in (REPO / "runelog").rglob("__init__.py")
+             if "__pycache__" not in p.parts}
+    assert found, "no packages found under runelog/"
+    assert found - listed == set(), "add these to [tool.setuptools] packages in pyproject.toml"
