@@ -33,6 +33,7 @@ from sqlalchemy import URL, func, select
 
 from . import db, exceptions, interrupts, maintenance, sqlite_file
 from .blobs import BlobStore
+from .progress import Progress, Reporter
 from .models import Run
 
 PARTIAL = re.compile(r"\.runelog-backup-(\d+)-[0-9a-f]+\.partial$")
@@ -56,7 +57,7 @@ class BackupReport:
 
 
 def backup_store(location: db.StoreLocation, blobs: BlobStore, dest: str | os.PathLike,
-                 copy_blobs: bool = True) -> BackupReport:
+                 copy_blobs: bool = True, progress: Progress | None = None) -> BackupReport:
     """Copy the store at `location` into the folder `dest` (which must not hold a store yet), all or nothing."""
     source = location.sqlite_path
     if source is None:
@@ -71,15 +72,16 @@ def backup_store(location: db.StoreLocation, blobs: BlobStore, dest: str | os.Pa
     with interrupts.sigterm_raises():  # SIGTERM ends a backup like Ctrl-C: the temp folder goes
         _remove_leftovers(folder)
         work = _make_work_folder(folder)
-        return _build_and_publish(source, blobs, work, folder, copy_blobs)
+        return _build_and_publish(source, blobs, work, folder, copy_blobs, progress)
 
 
-def _build_and_publish(source: Path, blobs: BlobStore, work: Path, folder: Path, copy_blobs: bool) -> BackupReport:
+def _build_and_publish(source: Path, blobs: BlobStore, work: Path, folder: Path, copy_blobs: bool,
+                       progress: Progress | None = None) -> BackupReport:
     """Build the copy in `work`, rename it to `folder`; on any failure or signal remove `work` and say so."""
     home = work / "store"  # becomes DEST/.runelog; not named .runelog until it is whole
     renaming = False
     try:
-        report = _build(source, blobs, home, folder, copy_blobs)
+        report = _build(source, blobs, home, folder, copy_blobs, progress)
         renaming = True
         _publish(work, home, folder)
         return report
@@ -108,7 +110,8 @@ def _refuse_inside_the_store(location: db.StoreLocation, folder: Path) -> None:
             raise exceptions.BackupTargetInsideStore(str(folder), str(inside))
 
 
-def _build(source: Path, blobs: BlobStore, home: Path, folder: Path, copy_blobs: bool) -> BackupReport:
+def _build(source: Path, blobs: BlobStore, home: Path, folder: Path, copy_blobs: bool,
+           progress: Progress | None = None) -> BackupReport:
     target = home / "runelog.db"
     with sqlite_file.guard(target, "write the backup", new=True):
         home.mkdir()
@@ -123,28 +126,34 @@ def _build(source: Path, blobs: BlobStore, home: Path, folder: Path, copy_blobs:
         db.close_engine(engine, checkpoint_first=False, forget=True)
     copied = BlobStore(home / "blobs", home / "tmp")
     if refs:
-        _copy_blobs(blobs, copied, refs, report)
+        _copy_blobs(blobs, copied, refs, report, Reporter(progress, total=len(refs)))
     _check(target, copied, refs, report)
     return report
 
 
-def _copy_blobs(source: BlobStore, target: BlobStore, refs: dict[str, list[str]], report: BackupReport) -> None:
+def _copy_blobs(source: BlobStore, target: BlobStore, refs: dict[str, list[str]], report: BackupReport,
+                counter: Reporter) -> None:
     for digest, who in sorted(refs.items()):
-        path = target.path(digest)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            source.copy_to(digest, path)  # re-hashed on the way: a corrupt blob is not copied
-        except exceptions.BlobMissing:
-            report.problems.append(maintenance.BlobProblem(digest, "missing", who))
-            continue
-        except exceptions.BlobCorrupted:
-            report.problems.append(maintenance.BlobProblem(digest, "corrupt", who))
-            continue
-        except OSError as exc:
-            raise sqlite_file.from_os_error(exc, path, "copy a blob into the backup") from None
-        os.chmod(path, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
-        report.blobs += 1
-        report.bytes += path.stat().st_size
+        _copy_blob(source, target, digest, who, report)
+        counter.advance()
+
+
+def _copy_blob(source: BlobStore, target: BlobStore, digest: str, who: list[str], report: BackupReport) -> None:
+    path = target.path(digest)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        source.copy_to(digest, path)  # re-hashed on the way: a corrupt blob is not copied
+    except exceptions.BlobMissing:
+        report.problems.append(maintenance.BlobProblem(digest, "missing", who))
+        return
+    except exceptions.BlobCorrupted:
+        report.problems.append(maintenance.BlobProblem(digest, "corrupt", who))
+        return
+    except OSError as exc:
+        raise sqlite_file.from_os_error(exc, path, "copy a blob into the backup") from None
+    os.chmod(path, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+    report.blobs += 1
+    report.bytes += path.stat().st_size
 
 
 def _check(target: Path, copied: BlobStore, refs: dict[str, list[str]], report: BackupReport) -> None:

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, ContextManager
 
+from .progress import Progress, Reporter
+
 if TYPE_CHECKING:
     from .blobs import BlobStore
 
@@ -41,7 +43,7 @@ class CollectReport:
 
 
 def collect(store: BlobStore, referenced: set[str], grace_seconds: float = 3600.0,
-            dry_run: bool = False, guard: Guard | None = None) -> CollectReport:
+            dry_run: bool = False, guard: Guard | None = None, progress: Progress | None = None) -> CollectReport:
     """Delete blobs no row references and abandoned temp files, if older than the grace period.
 
     `referenced` is a snapshot, so it is not the safety: each candidate is
@@ -49,6 +51,7 @@ def collect(store: BlobStore, referenced: set[str], grace_seconds: float = 3600.
     while it says which candidates are still unreferenced, and the unlink
     happens before it lets go. Files that vanish meanwhile are skipped. A
     scratch folder a live process holds is never taken. `dry_run` only reports.
+    `progress(done, total)` counts candidate blobs.
     """
     cutoff = time.time() - grace_seconds
     report = CollectReport()
@@ -58,22 +61,25 @@ def collect(store: BlobStore, referenced: set[str], grace_seconds: float = 3600.
             info = _stat(store.path(digest))
             if info is not None and info.st_mtime < cutoff:
                 candidates.append((digest, info.st_size))
+    counter = Reporter(progress, total=len(candidates))
     for start in range(0, len(candidates), DELETE_BATCH):
         chunk = candidates[start:start + DELETE_BATCH]
         if dry_run:
             for digest, size in chunk:
                 report.blobs.append(digest)
                 report.bytes += size
-            continue
-        with (guard or _unguarded)([digest for digest, _ in chunk]) as free:
-            for digest, _ in chunk:
-                if digest in free:
-                    removed = _unlink_if_older(store.path(digest), cutoff)
-                    if removed is not None:
-                        report.blobs.append(digest)
-                        report.bytes += removed
+        else:
+            with (guard or _unguarded)([digest for digest, _ in chunk]) as free:
+                for digest, _ in chunk:
+                    if digest in free:
+                        removed = _unlink_if_older(store.path(digest), cutoff)
+                        if removed is not None:
+                            report.blobs.append(digest)
+                            report.bytes += removed
+        counter.advance(len(chunk))
     _collect_temp(store, cutoff, dry_run, report)
     return report
+
 
 def _collect_temp(store: BlobStore, cutoff: float, dry_run: bool, report: CollectReport) -> None:
     if not store.tmp_dir.is_dir():

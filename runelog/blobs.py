@@ -335,9 +335,9 @@ class BlobStore:
                             yield blob.name
 
     def collect(self, referenced: set[str], grace_seconds: float = 3600.0,
-                dry_run: bool = False, guard: Guard | None = None) -> CollectReport:
+                dry_run: bool = False, guard: Guard | None = None, progress: Progress | None = None) -> CollectReport:
         """Delete blobs no row references and abandoned temp files older than the grace period (blob_gc)."""
-        return collect(self, referenced, grace_seconds, dry_run, guard)
+        return collect(self, referenced, grace_seconds, dry_run, guard, progress)
 
 
 def _release_scratch(folder: Path, fd: int, pid: int) -> None:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from . import exceptions
 from .blobs import BlobStore, CollectReport
+from .progress import Progress, Reporter
 from .models import Artifact, ModelVersion, RegisteredModel
 
 BLOB_LOCK_KEY = 0x72756E656C6F67  # "runelog": the advisory lock id on PostgreSQL
@@ -63,9 +64,12 @@ def blob_references(session: Session, run_id: str | None = None) -> dict[str, li
 
 
 def verify(blobs: BlobStore, refs: dict[str, list[str]],
-           on_blob: Callable[[str], None] | None = None) -> VerifyReport:
-    """Re-hash each referenced blob once; report the missing and the corrupt with their referrers."""
+           progress: Progress | None = None) -> VerifyReport:
+    """Re-hash each referenced blob once; report the missing and the corrupt with their referrers.
+
+    `progress(done, total)` counts blobs."""
     report = VerifyReport()
+    counter = Reporter(progress, total=len(refs))
     for digest, who in sorted(refs.items()):
         try:
             blobs.verify(digest)
@@ -74,8 +78,7 @@ def verify(blobs: BlobStore, refs: dict[str, list[str]],
         except exceptions.BlobCorrupted:
             report.problems.append(BlobProblem(digest, "corrupt", who))
         report.checked += 1
-        if on_blob is not None:
-            on_blob(digest)
+        counter.advance()
     return report
 
 
@@ -104,7 +107,7 @@ def referenced_among(executor: Session | Connection, digests: list[str]) -> set[
 
 
 def collect(blobs: BlobStore, write: SessionScope, read: SessionScope, grace_seconds: float = 3600.0,
-            dry_run: bool = False) -> CollectReport:
+            dry_run: bool = False, progress: Progress | None = None) -> CollectReport:
     """Delete unreferenced blobs older than the grace period; safe with any grace, even 0.
 
     The references read first only choose candidates; each batch of them is
@@ -113,7 +116,7 @@ def collect(blobs: BlobStore, write: SessionScope, read: SessionScope, grace_sec
     """
     with read() as session:
         referenced = set(blob_references(session))
-    return blobs.collect(referenced, grace_seconds, dry_run, guard=guard(write))
+    return blobs.collect(referenced, grace_seconds, dry_run, guard=guard(write), progress=progress)
 
 
 def guard(write: SessionScope) -> Callable[[list[str]], contextlib.AbstractContextManager[set[str]]]:

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from typing import Any
 
 from .. import liveness, maintenance, runs
 from ..blobs import CollectReport
+from ..progress import Progress
 from .base import StoreHandle
 
 
 class StoreAPI(StoreHandle):
-    def backup(self, dest: str | os.PathLike, blobs: bool = True):
+    def backup(self, dest: str | os.PathLike, blobs: bool = True, progress: Progress | None = None):
         """Copy this store, safely while other processes write to it, into the new folder `dest`.
 
         The copy is a store of its own: `dest/.runelog/runelog.db` (one consistent
@@ -31,7 +32,7 @@ class StoreAPI(StoreHandle):
         from .. import backup
 
         self.flush()
-        return backup.backup_store(self.location, self._blobs, dest, copy_blobs=blobs)
+        return backup.backup_store(self.location, self._blobs, dest, copy_blobs=blobs, progress=progress)
 
     def sql(self, statement: str, params: dict[str, Any] | None = None) -> tuple[list[str], list[tuple]]:
         """Run one reading SQL statement on the store; return (column names, rows).
@@ -46,11 +47,13 @@ class StoreAPI(StoreHandle):
         self.flush()
         return sql.run_readonly(self.location, statement, params)
 
-    def gc(self, grace_seconds: float = 3600.0, dry_run: bool = False) -> CollectReport:
+    def gc(self, grace_seconds: float = 3600.0, dry_run: bool = False,
+           progress: Progress | None = None) -> CollectReport:
         """Delete blobs no artifact or model version references, and abandoned temp files,
         once older than the grace period. Safe with any grace, even 0: each blob is checked
-        again under the lock writers commit under, just before it is unlinked."""
-        return maintenance.collect(self._blobs, self._write, self._read, grace_seconds, dry_run)
+        again under the lock writers commit under, just before it is unlinked.
+        `progress(done, total)` counts candidate blobs."""
+        return maintenance.collect(self._blobs, self._write, self._read, grace_seconds, dry_run, progress)
 
     def reap_runs(self, stale_after: float = liveness.STALE_AFTER_SECONDS, dry_run: bool = False,
                   run_ids: Collection[str] | None = None) -> list[str]:
@@ -62,11 +65,11 @@ class StoreAPI(StoreHandle):
             return liveness.reap(s, stale_after, exclude=exclude, dry_run=dry_run, only=run_ids)
 
     def verify(self, run_id: str | None = None,
-               on_blob: Callable[[str], None] | None = None) -> maintenance.VerifyReport:
+               progress: Progress | None = None) -> maintenance.VerifyReport:
         """Re-hash every blob rows point at (or one run's); report missing and corrupt ones."""
         with self._read() as s:
             refs = maintenance.blob_references(s, None if run_id is None else runs.resolve_run_id(s, run_id))
-        report = maintenance.verify(self._blobs, refs, on_blob)
+        report = maintenance.verify(self._blobs, refs, progress)
         if any(p.problem == "missing" for p in report.problems):
             # A row deleted (and its blob collected) while verify ran is no problem: ask again.
             with self._read() as s:
@@ -75,7 +78,7 @@ class StoreAPI(StoreHandle):
         return report
 
     def import_legacy(self, root: str | os.PathLike, dry_run: bool = False,
-                      progress: Callable[[int, int], None] | None = None):
+                      progress: Progress | None = None):
         """Bring a runelog 0.2.0 store (`root/.mlruns`, `root/.registry`) into this one.
 
         Experiments, runs, params, metrics, tags, artifacts, git and environment

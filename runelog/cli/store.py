@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from .. import exceptions, formatting
-from ..progress import Reporter, terminal
+from ..progress import terminal
 from .common import confirm, console, errors, print_json, tracker
 
 
@@ -26,9 +26,7 @@ def verify(run: Optional[str] = typer.Option(None, "--run", help="Only this run'
     """Re-hash every blob the store references; report missing and corrupt ones (exit 1 if any)."""
     t = tracker()
     with terminal("verifying blobs") as progress:
-        counter = Reporter(progress)
-        # TODO(progress): pass progress= once verify takes the one Progress signature.
-        report = t.verify(run, on_blob=lambda _sha256: counter.advance())
+        report = t.verify(run, progress=progress)
     if as_json:
         print_json({"checked": report.checked, "problems": [p.__dict__ for p in report.problems]})
     elif report.ok:
@@ -53,7 +51,8 @@ def gc(dry_run: bool = typer.Option(False, "--dry-run", help="Only report what w
         if planned.blobs or planned.temp_files:
             confirm(f"Delete {len(planned.blobs)} blobs and {len(planned.temp_files)} temp files "
                     f"({planned.bytes} bytes)?", yes)
-    report = t.gc(seconds, dry_run=dry_run)
+    with terminal("collecting blobs") as progress:
+        report = t.gc(seconds, dry_run=dry_run, progress=progress)
     if as_json:
         return print_json({"dry_run": dry_run, **report.__dict__})
     verb = "Would free" if dry_run else "Freed"
@@ -68,7 +67,8 @@ def backup(dest: str = typer.Argument(..., help="A new folder for the copy; it b
     On PostgreSQL, use pg_dump instead."""
     t = tracker()
     try:
-        report = t.backup(dest, blobs=not no_blobs)
+        with terminal("copying blobs") as progress:
+            report = t.backup(dest, blobs=not no_blobs, progress=progress)
     except (KeyboardInterrupt, SystemExit) as exc:  # Ctrl-C, SIGTERM: say what became of the partial copy
         for note in getattr(exc, "__notes__", []):
             errors.print(f"[red]interrupted:[/] {escape(note)}", highlight=False, soft_wrap=True)
