@@ -29,11 +29,8 @@ OUTSIDE_THE_BASES = {
 
 # Added for raise sites in modules other helpers own (issue 14); each owner switches its site, then the
 # entry goes. Until then a bare RunelogException stays in these files.
-PENDING = {
-    "SqlFileNotFound": "runelog/cli/query.py (runelog sql --file: no such file)",
-    "SqlFileNotText": "runelog/cli/query.py (runelog sql --file: not UTF-8)",
-}
-PENDING_BARE = {"cli/query.py"}
+PENDING: dict[str, str] = {}  # class name -> where it will be raised, while a change is under way
+PENDING_BARE: set[str] = set()
 
 
 def public_classes() -> dict[str, type]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .. import exceptions, results, runs
+from .. import exceptions, queries, runs
 from .base import StoreHandle
 
 
@@ -18,7 +18,7 @@ class ExperimentsAPI(StoreHandle):
         """Every experiment's id and name (0.2.0's shape)."""
         with self._read() as s:
             return [{"experiment_id": e["experiment_id"], "name": e["name"]}
-                    for e in results.experiment_summaries(s)]
+                    for e in queries.experiment_summaries(s)]
 
     def get_experiment(self, experiment_id: str) -> dict | None:
         """An experiment's id and name, or None if there is none with that id."""

@@ -32,11 +32,11 @@ def sql(
         raise typer.BadParameter("give a query or --file, not both")
     if file is not None:
         if not file.is_file():
-            raise exceptions.RunelogException(f"SQL file '{file}' does not exist.")
+            raise exceptions.SqlFileNotFound(str(file))
         try:
             query = file.read_text(encoding="utf-8")
         except UnicodeDecodeError:
-            raise exceptions.RunelogException(f"SQL file '{file}' is not UTF-8 text; save it as UTF-8.") from None
+            raise exceptions.SqlFileNotText(str(file)) from None
     columns, rows = _reader().sql(query)
     if as_json:
         print_json([dict(zip(columns, row, strict=True)) for row in rows])
