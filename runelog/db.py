@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import logging
 import sqlite3
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from sqlalchemy.exc import DatabaseError
 from . import exceptions, sqlite_file
 from .engine import (BUSY_TIMEOUT_SECONDS, CHECKPOINT_WAIT_SECONDS, READ_ONLY,  # noqa: F401  (re-exported)
                      RUN_END_CHECKPOINT_EVERY, checkpoint, checkpoint_after_run, close_engine, make_engine,
-                     read_connection, read_session, upsert, write_session)
+                     read_connection, read_session, sqlite_driver, upsert, write_session)
 from .location import StoreLocation, check_database_url, locate  # noqa: F401  (re-exported)
 from .models import Base
 
@@ -78,21 +79,21 @@ def _open_sqlite(path: Path, read_only: bool) -> Engine:
         state = sqlite_file.inspect(path)  # ours, or the one another process made first
         if state is None:
             raise exceptions.StoreUnreadable(str(path), "it was deleted while being opened")
-    _check_runelog_schema(path, state)
-    if state.revision != HEAD_REVISION:
-        if state.revision not in known_revisions():
-            raise exceptions.SchemaTooNew(state.revision, HEAD_REVISION)
+    revision = _check_runelog_schema(path, state)
+    if revision != HEAD_REVISION:
+        if revision not in known_revisions():
+            raise exceptions.SchemaTooNew(revision, HEAD_REVISION)
         if read_only:
-            raise exceptions.SchemaOutdated(state.revision, HEAD_REVISION)
+            raise exceptions.SchemaOutdated(revision, HEAD_REVISION)
         if not state.writable:
             raise exceptions.StoreNotWritable(
-                str(path), f"its schema must be upgraded from revision {state.revision} to {HEAD_REVISION}, "
+                str(path), f"its schema must be upgraded from revision {revision} to {HEAD_REVISION}, "
                            "which writes to it, and it is read-only")
     # A URL object: a path with '?', '#' or '%' must reach SQLite as it is, not parsed as a URL.
     url = URL.create("sqlite", database=sqlite_file.engine_uri(path, state, read_only), query={"uri": "true"})
     engine = make_engine(url, path)
     try:
-        if state.revision != HEAD_REVISION:
+        if revision != HEAD_REVISION:
             _upgrade_sqlite(engine, path)
         if state.writable and not state.wal and not read_only:
             _set_wal(engine, path, required=False)  # e.g. made by `alembic upgrade head`, or switched back
@@ -102,10 +103,10 @@ def _open_sqlite(path: Path, read_only: bool) -> Engine:
         raise
 
 
-def _check_runelog_schema(path: Path, state: sqlite_file.FileState) -> None:
-    """Refuse a SQLite file without a runelog schema: it is never initialised."""
+def _check_runelog_schema(path: Path, state: sqlite_file.FileState) -> str:
+    """Refuse a SQLite file without a runelog schema (it is never initialised); else its revision."""
     if state.revision is not None:
-        return
+        return state.revision
     if state.tables:
         shown = ", ".join(state.tables[:5]) + (", ..." if len(state.tables) > 5 else "")
         raise exceptions.StoreUnreadable(
@@ -134,7 +135,7 @@ def _set_wal(engine: Engine, path: Path, required: bool = True) -> None:
     the file to itself, and a store in rollback mode still works if another process has it open."""
     raw = engine.raw_connection()
     try:
-        connection = raw.driver_connection
+        connection = sqlite_driver(raw)
         if not required:
             connection.execute("PRAGMA busy_timeout=1000")
         try:
@@ -156,6 +157,8 @@ def _upgrade_sqlite(engine: Engine, path: Path) -> None:
         revision = current_revision(engine)  # another process may have done it while we waited
         if revision == HEAD_REVISION:
             return
+        if revision is None:  # another process emptied it while we waited for the lock
+            raise exceptions.StoreUnreadable(str(path), "its runelog schema vanished while it was being opened")
         backup = backup_sqlite(path, revision)
         try:
             upgrade(engine, HEAD_REVISION)
@@ -263,7 +266,14 @@ def history() -> list[tuple[str, str | None, str]]:
     from alembic.script import ScriptDirectory
 
     script = ScriptDirectory.from_config(alembic_config())
-    return [(r.revision, r.down_revision, r.doc) for r in reversed(list(script.walk_revisions()))]
+    return [(r.revision, _one_text(r.down_revision), r.doc) for r in reversed(list(script.walk_revisions()))]
+
+
+def _one_text(down_revision: str | Sequence[str] | None) -> str | None:
+    # A merge revision has several down revisions (runelog has none so far).
+    if down_revision is None or isinstance(down_revision, str):
+        return down_revision
+    return ", ".join(down_revision)
 
 
 # ---------------------------------------------------------------- explicit schema commands

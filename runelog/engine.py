@@ -20,9 +20,13 @@ import time
 import weakref
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url
+from sqlalchemy import URL, Connection, Engine, PoolProxiedConnection, create_engine, event, make_url
 from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects import postgresql, sqlite
 
 from . import sqlite_file
 
@@ -83,6 +87,16 @@ _last_checkpoint: weakref.WeakKeyDictionary[Engine, float] = weakref.WeakKeyDict
 _checkpoint_lock = threading.Lock()
 
 
+def sqlite_driver(connection: PoolProxiedConnection) -> sqlite3.Connection:
+    """The sqlite3 connection under a pooled connection of a SQLite engine.
+
+    SQLAlchemy types it as Any | None: None only after the pooled connection was closed.
+    """
+    driver = connection.driver_connection
+    assert driver is not None  # the caller holds the pooled connection open
+    return driver
+
+
 def checkpoint(engine: Engine, mode: str = "TRUNCATE", wait: float = CHECKPOINT_WAIT_SECONDS) -> bool:
     """Copy the WAL into the database file; False if it could not run or readers held part of it back.
 
@@ -98,7 +112,7 @@ def checkpoint(engine: Engine, mode: str = "TRUNCATE", wait: float = CHECKPOINT_
         log.debug("no checkpoint: %s", exc)
         return False
     try:
-        connection = raw.driver_connection
+        connection = sqlite_driver(raw)
         connection.execute(f"PRAGMA busy_timeout={int(wait * 1000)}")
         try:
             busy, _, _ = connection.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
@@ -179,11 +193,13 @@ def upsert(executor: Session | Connection, table, rows: list[dict], keys: list[s
 @functools.lru_cache(maxsize=64)
 def _upsert_statement(dialect: str, table, keys: tuple[str, ...], update: tuple[str, ...]):
     # Built once per shape: constructing `excluded` costs more than running the statement.
+    stmt: postgresql.Insert | sqlite.Insert
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+        stmt = postgresql_insert(table)
     else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(table)
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+        stmt = sqlite_insert(table)
     if update:
         return stmt.on_conflict_do_update(index_elements=list(keys),
                                           set_={col: stmt.excluded[col] for col in update})

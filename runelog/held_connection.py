@@ -36,7 +36,7 @@ class HeldConnection:
         if self._connection is None:
             connection = self.engine.connect()
             if self.engine.dialect.name == "sqlite":  # short tries; begin() loops for longer waits
-                connection.connection.driver_connection.execute(
+                engines.sqlite_driver(connection.connection).execute(
                     f"PRAGMA busy_timeout = {int(LOCK_ATTEMPT_SECONDS * 1000)}")
             self._connection = connection
         return self._connection
@@ -80,7 +80,7 @@ class HeldConnection:
             connection, self._connection = self._connection, None
             with contextlib.suppress(Exception):
                 if self.engine.dialect.name == "sqlite" and not connection.invalidated:
-                    connection.connection.driver_connection.execute(
+                    engines.sqlite_driver(connection.connection).execute(
                         f"PRAGMA busy_timeout = {engines.BUSY_TIMEOUT_SECONDS * 1000}")
             with contextlib.suppress(Exception):
                 connection.close()

@@ -19,12 +19,12 @@ from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
 
 from . import capture
-from .models import Run
+from .models import Run, table_of
 
 HEARTBEAT_SECONDS = 30.0
 STALE_AFTER_SECONDS = 300.0
 
-_BEAT = update(Run.__table__)
+_BEAT = update(table_of(Run))
 
 
 def beat(executor: Session | Connection, run_id: str) -> None:

@@ -9,6 +9,7 @@ a test runs them and compares.
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import cast
 
 from sqlalchemy import (
     DDL,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
@@ -63,6 +65,14 @@ def utcnow() -> datetime:
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def table_of(model: type[Base]) -> Table:
+    """The Table a class is mapped to, for Core insert/update statements.
+
+    SQLAlchemy types `__table__` as any FromClause; every class here maps to a plain Table.
+    """
+    return cast(Table, model.__table__)
 
 
 class Experiment(Base):

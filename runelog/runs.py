@@ -11,13 +11,13 @@ import json
 import re
 import uuid
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, CursorResult, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from . import codec, db, exceptions, liveness
-from .models import Artifact, Experiment, Metric, Param, Run, Tag
+from .models import Artifact, Experiment, Metric, Param, Run, Tag, table_of
 
 MIN_PREFIX = 6
 _HEX = re.compile(r"^[0-9a-f]+$")
@@ -94,7 +94,10 @@ def experiment_id_of(executor: Session | Connection, name_or_id: Any) -> int:
 
 def resolve_experiment(session: Session, name_or_id: Any) -> Experiment:
     """An experiment (as an ORM object) by id or else by name."""
-    return session.get(Experiment, experiment_id_of(session, name_or_id))
+    experiment = session.get(Experiment, experiment_id_of(session, name_or_id))
+    if experiment is None:  # deleted since its id was looked up
+        raise exceptions.ExperimentNotFound(str(name_or_id))
+    return experiment
 
 
 def experiment_by_id(session: Session, experiment_id: Any) -> dict[str, str] | None:
@@ -152,8 +155,8 @@ def get_or_create_experiment(session: Session | Connection, name: str) -> int:
 
 
 # Hot statements are built once: building them costs more than running them.
-_INSERT_RUN = insert(Run.__table__)
-_END_RUN = (update(Run.__table__).where(Run.__table__.c.id == bindparam("run"))
+_INSERT_RUN = insert(table_of(Run))
+_END_RUN = (update(table_of(Run)).where(Run.__table__.c.id == bindparam("run"))
             .values(status=bindparam("new_status"), end_time=bindparam("now"), heartbeat_at=bindparam("now"),
                     error=bindparam("reason")))
 
@@ -166,8 +169,10 @@ def create_run(executor: Session | Connection, run_id: str, experiment_id: int, 
 
 def end_run(executor: Session | Connection, run_id: str, status: str, error: str | None = None) -> bool:
     """Record how a run ended; False if there is no such run (it was deleted)."""
-    return executor.execute(_END_RUN, {"run": run_id, "new_status": status, "now": datetime.now(timezone.utc),
-                                       "reason": error}).rowcount > 0
+    # Session.execute is typed as returning a plain Result; for an UPDATE it is a CursorResult.
+    result = cast(CursorResult[Any], executor.execute(
+        _END_RUN, {"run": run_id, "new_status": status, "now": datetime.now(timezone.utc), "reason": error}))
+    return result.rowcount > 0
 
 
 def write_params(session: Session | Connection, run_id: str, encoded: dict[str, str]) -> None:
@@ -188,7 +193,7 @@ def write_metrics(executor: Session | Connection, rows: list[dict]) -> None:
         executor.execute(_INSERT_METRICS, rows)
 
 
-_INSERT_METRICS = insert(Metric.__table__)
+_INSERT_METRICS = insert(table_of(Metric))
 
 
 def write_artifacts(session: Session, run_id: str, artifacts: list[tuple[str, str, int]]) -> None:
@@ -373,7 +378,7 @@ def artifact_row(session: Session, run_id: str, name: str) -> Artifact:
 
 def artifact_rows(session: Session, run_id: str, names: list[str]) -> list[Artifact]:
     """A run's artifacts with these names, sorted by name (one query per 500 names)."""
-    found = []
+    found: list[Artifact] = []
     for start in range(0, len(names), 500):
         found += session.execute(select(Artifact).where(
             Artifact.run_id == run_id, Artifact.name.in_(names[start:start + 500]))).scalars().all()

@@ -32,10 +32,12 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import sys
 from pathlib import Path
 from typing import Any
 
 from . import db, exceptions, sql_guard, sqlite_file
+from .engine import sqlite_driver
 
 # SQLAlchemy's own pattern for `:name` in text(); a match that names no given parameter is
 # escaped, so a colon in a literal such as '{"a":1}' stays a colon.
@@ -103,12 +105,12 @@ def execute_sqlite(path, statement: str, params: dict[str, Any] | None = None) -
         uri, uri=True, timeout=db.BUSY_TIMEOUT_SECONDS, check_same_thread=False))
     try:
         with engine.connect() as conn:
-            raw = conn.connection.dbapi_connection
+            raw = sqlite_driver(conn.connection)
             raw.execute("PRAGMA query_only = ON")
             _warm_table_functions(raw)
             if hasattr(raw, "enable_load_extension"):
                 raw.enable_load_extension(False)
-            if hasattr(raw, "setlimit"):  # Python 3.11+
+            if sys.version_info >= (3, 11):  # setlimit is new in 3.11
                 raw.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
             raw.set_authorizer(authorize)
             try:
@@ -143,7 +145,7 @@ def execute_postgres(url: str, statement: str, params: dict[str, Any] | None = N
     # Always psycopg 3: its server-side prepare is what holds a statement to one command.
     parsed = make_url(url).set(drivername="postgresql+psycopg")
     options = " ".join(filter(None, [
-        parsed.query.get("options"),
+        *parsed.normalized_query.get("options", ()),  # a tuple: the key may be given more than once
         "-c default_transaction_read_only=on",
         f"-c statement_timeout={STATEMENT_TIMEOUT_SECONDS * 1000}",
         f"-c lock_timeout={LOCK_TIMEOUT_SECONDS * 1000}",

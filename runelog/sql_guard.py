@@ -131,7 +131,7 @@ def _refuse_escaped_identifiers(statement: str, dialect: str) -> None:
         tokens = sqlglot.tokenize(statement, read=dialect)
     except Exception:
         return  # the parser refuses it next, with its own message
-    for first, second, third in zip(tokens, tokens[1:], tokens[2:]):
+    for first, second, third in zip(tokens, tokens[1:], tokens[2:], strict=False):  # sliding window of three
         if (first.token_type == TokenType.VAR and first.text.upper() == "U"
                 and second.token_type == TokenType.AMP and third.token_type == TokenType.IDENTIFIER):
             raise exceptions.SqlNotAllowed(
@@ -147,7 +147,7 @@ def _check(whole: str, statement: str, dialect: str, explain_allowed: bool) -> s
         raise exceptions.SqlNotAllowed(whole, "there is no statement in it, only comments")
     if len(trees) > 1:
         raise exceptions.SqlNotAllowed(whole, f"it holds {len(trees)} statements; give one statement per call")
-    tree = trees[0]
+    tree: exp.Expression = trees[0]
     if isinstance(tree, exp.Command) and str(tree.this).upper() == "EXPLAIN" and explain_allowed:
         explained = tree.expression.name if tree.expression is not None else ""
         return _check(whole, _strip_explain_options(whole, explained, dialect), dialect, explain_allowed=False)
@@ -191,11 +191,11 @@ def _strip_explain_options(whole: str, explained: str, dialect: str) -> str:
                                         or tokens[1].text.upper() in ("SELECT", "WITH", "VALUES", "TABLE"))
     if tokens and tokens[0].token_type == TokenType.L_PAREN and not starts_query:  # PostgreSQL's (options)
         depth = 0
-        for i, token in enumerate(tokens):
+        for token in tokens:  # i ends just past the closing parenthesis (or at the end)
             depth += {TokenType.L_PAREN: 1, TokenType.R_PAREN: -1}.get(token.token_type, 0)
+            i += 1
             if depth == 0:
                 break
-        i += 1
     while i < len(tokens) and tokens[i].text.upper() in _EXPLAIN_OPTIONS:
         i += 1
     if i >= len(tokens):

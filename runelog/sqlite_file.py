@@ -269,7 +269,8 @@ def guard(path: Path, action: str, new: bool = False) -> Iterator[None]:
             raise
         raise mapped from None
     except Exception as exc:  # SQLAlchemy's wrapper around a sqlite3 error
-        mapped = translate(getattr(exc, "orig", None), path, new)
+        orig = getattr(exc, "orig", None)
+        mapped = translate(orig, path, new) if orig is not None else None
         if mapped is None:
             raise
         raise mapped from None

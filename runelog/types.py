@@ -177,9 +177,9 @@ class RunComparison:
         return {
             "run_ids": list(ids),
             "runs": [run.as_dict() for run in self.runs],
-            "params": {key: {"values": dict(zip(ids, values)), "differs": key in self.differing_params}
+            "params": {key: {"values": dict(zip(ids, values, strict=True)), "differs": key in self.differing_params}
                        for key, values in self.params.items()},
-            "metrics": {key: {"values": dict(zip(ids, values)),
+            "metrics": {key: {"values": dict(zip(ids, values, strict=True)),
                               "direction": "lower" if self.lower_is_better[key] else "higher",
                               "direction_source": self.direction_source[key],
                               "best_run_ids": list(self.best_run_ids[key]), "best_value": self.best_values[key]}
