@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import io
 import os
 import re
 import shutil
@@ -37,6 +38,7 @@ from typing import Any, BinaryIO
 
 from .blob_gc import SCRATCH_PREFIX, CollectReport, Guard, collect
 from .exceptions import BlobCorrupted, BlobMissing, InvalidArtifactName
+from .progress import Progress
 
 CHUNK_SIZE = 1 << 20
 DIGEST = re.compile(r"^[0-9a-f]{64}$")
@@ -48,7 +50,7 @@ def check_digest(digest: str) -> str:
     return digest
 
 
-def _pump(source: BinaryIO, sink: BinaryIO | None,
+def _pump(source: io.BufferedIOBase, sink: BinaryIO | None,
           progress: Callable[[int], None] | None = None) -> tuple[str, int]:
     """The one streaming loop: hash `source` (copying into `sink` if given), reporting bytes done."""
     sha = hashlib.sha256()
@@ -127,7 +129,7 @@ class Batch:
                 src.seek(0)
             return self._pend(self._copy(src, progress, source, identity))
 
-    def add_open(self, src: BinaryIO, progress: Callable[[int], None] | None = None) -> Pending:
+    def add_open(self, src: io.BufferedIOBase, progress: Callable[[int], None] | None = None) -> Pending:
         """Hash and copy an already opened file (the caller decided how it may be opened)."""
         return self._pend(self._copy(src, progress, None, None))
 
@@ -144,7 +146,7 @@ class Batch:
         self.pending.append(pending)
         return pending
 
-    def _copy(self, src: BinaryIO, progress, source: Path | None, identity) -> Pending:
+    def _copy(self, src: io.BufferedIOBase, progress, source: Path | None, identity) -> Pending:
         path = self._scratch_path()
         with open(path, "wb") as sink:
             digest, size = _pump(src, sink, progress)
@@ -167,6 +169,7 @@ class Batch:
                     raise BlobMissing(pending.digest, "it vanished while being stored")
                 with open(pending.source, "rb") as src:
                     again = self._copy(src, None, pending.source, None)
+                assert again.file is not None  # _copy always stages into a scratch file
                 self.store._move_into_place(again.file, again.digest)
                 pending.digest, pending.size = again.digest, again.size
             if pending.identity is not None:
@@ -316,7 +319,7 @@ class BlobStore:
         if actual != digest:
             raise BlobCorrupted(digest, actual, context)
 
-    def _open(self, digest: str, context: str) -> BinaryIO:
+    def _open(self, digest: str, context: str) -> io.BufferedReader:
         try:
             return open(self.path(digest), "rb")
         except FileNotFoundError:

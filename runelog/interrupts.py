@@ -52,7 +52,7 @@ _pending: int | None = None  # a signal noted inside a deferred() block
 _received: int | None = None  # the last signal handled while runs were open
 _guard = threading.RLock()
 
-SIGNAL_ERRORS = {signal.SIGINT: "KeyboardInterrupt", signal.SIGTERM: "SIGTERM"}
+SIGNAL_ERRORS: dict[int, str] = {signal.SIGINT: "KeyboardInterrupt", signal.SIGTERM: "SIGTERM"}
 
 
 def exception_for(signum: int) -> BaseException:

@@ -8,6 +8,7 @@ never during a write; points a failed write took go back in front, in order.
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 from . import codec
 
@@ -33,7 +34,7 @@ class MetricQueue:
         """
         with self._lock:
             next_step = self._next_step
-            new = []
+            new: list[dict[str, Any]] = []
             for key, value in checked:
                 at = next_step.get(key, 0) if step is None else step
                 if at > codec.MAX_STEP:  # only a default step can get here: one past a step at the limit

@@ -14,6 +14,10 @@ class ModelVersionNotFound(NotFound):
     hint = "List its versions with tracker.get_model_versions(name)."
     hint_cli = "List its versions with `runelog registry get-versions NAME`."
 
+    # None where the model itself is unknown (ModelNotFound) or the version text was invalid.
+    model_name: str | None
+    version: str | None
+
     def __init__(self, model_name: str, version: str):
         self.model_name = model_name
         self.version = version

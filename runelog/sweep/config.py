@@ -13,7 +13,7 @@ import importlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from ..exceptions import SweepConfigError, SweepFileNotFound
 
@@ -129,7 +129,7 @@ class _Checker:
     def __init__(self, path: str):
         self.path = path
 
-    def __call__(self, where: str, message: str):
+    def __call__(self, where: str, message: str) -> NoReturn:
         raise SweepConfigError(self.path, where, message)
 
     def mapping(self, parent: dict, key: str) -> dict:
