@@ -1,10 +1,16 @@
 """Shared fixtures: every test gets a real store of its own.
 
 `tracker` runs each API test twice: on a SQLite store in a temp folder, and on
-a fresh PostgreSQL database (copied from a migrated template) with blobs in a
-temp folder. The PostgreSQL half needs RUNELOG_TEST_DATABASE_URL (a URL to an
-existing database the test user may create databases from); without it those
-tests are skipped, and in CI (CI=true) an unreachable server fails the run.
+an empty PostgreSQL database at head (a copy of a migrated template, or a used one
+emptied) with blobs in a temp folder. The PostgreSQL half needs
+RUNELOG_TEST_DATABASE_URL (a URL to an existing database the test user may create
+databases from); without it those tests are skipped, and in CI (CI=true) an
+unreachable server fails the run.
+
+Also: `pipeline` (feature run -> model run -> registered model, see tests/pipeline.py),
+`module_store` (a store that lasts the module, for costly set-up tests only read),
+`sql` (plain SQL on the tracker's database), and, for every test, `open_trackers`
+(closes each tracker the test opened).
 """
 
 from __future__ import annotations
@@ -44,9 +50,16 @@ class OpenTrackers:
         self.trackers = []
 
     def close_all(self) -> None:
-        """Close each one (close() is harmless on a tracker closed already) and forget it."""
+        """Close each one (close() is harmless on a tracker closed already) and forget it;
+        the first error, if any, is raised once all are closed."""
+        errors = []
         while self.trackers:
-            self.trackers.pop().close()
+            try:
+                self.trackers.pop().close()
+            except Exception as exc:
+                errors.append(exc)
+        if errors:
+            raise errors[0]
 
 
 @pytest.fixture(autouse=True)
