@@ -55,17 +55,18 @@ def dump_profile() -> None:
         _profiler.dump_stats(os.environ[PROFILE_ENV])
 
 
-def median_call_ms(call: Callable[[], object], calls: int, warmup: int = 3, budget_s: float = 3.0) -> float:
+def median_call_ms(call: Callable[[], object], calls: int, warmup: int = 3, budget_s: float = 3.0,
+                   min_calls: int = 5) -> float:
     """Median wall time of one call, in ms: a query is timed many times, not once.
 
-    Stops early (after at least 5 calls) once `budget_s` is spent, so a slow
+    Stops early (after at least `min_calls` calls) once `budget_s` is spent, so a slow
     query at 200,000 runs does not take minutes to time.
     """
     for _ in range(warmup):
         call()
     samples: list[float] = []
     spent = 0.0
-    while len(samples) < calls and (spent < budget_s or len(samples) < 5):
+    while len(samples) < calls and (spent < budget_s or len(samples) < min_calls):
         with timer() as t:
             call()
         samples.append(t.seconds * 1000)
@@ -130,3 +131,32 @@ def sqlite_health(path: str | os.PathLike, versioned: bool = True) -> dict:
     ok = integrity == "ok" and len(revisions) == 1
     described = f"integrity {integrity}" + (f", {len(revisions)} revision row(s)" if versioned else "")
     return {"schema_ok": ok, "schema": described}
+
+
+def checkpointed_db_bytes(path: str | os.PathLike) -> int:
+    """Bytes of a SQLite database file plus its WAL, after the WAL is checkpointed into the file.
+
+    What a store costs on disk once writers are done, indexes included. The
+    caller closes its own connections first; a TRUNCATE checkpoint then leaves
+    an empty WAL (its size is still counted, in case a reader held it open).
+    """
+    path = Path(path)
+    con = sqlite3.connect(path, timeout=60)
+    try:
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    finally:
+        con.close()
+    wal = path.with_name(path.name + "-wal")
+    return path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
+
+
+def count_latest(path: str | os.PathLike, table: str, calls: int) -> dict:
+    """Median ms of `SELECT count(*) FROM <table>` on a database opened read-only with sqlite3."""
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=60)
+    try:
+        statement = f"SELECT count(*) FROM {table}"  # noqa: S608  a fixed name chosen by the harness
+        found = con.execute(statement).fetchone()[0]
+        ms = median_call_ms(lambda: con.execute(statement).fetchone(), calls, warmup=0, min_calls=3)
+    finally:
+        con.close()
+    return {"ms": ms, "rows": found}

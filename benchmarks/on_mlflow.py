@@ -177,3 +177,73 @@ def verify(store: str, experiment: str) -> dict:
     points = sum(len(client.get_metric_history(r.info.run_id, "loss")) for r in runs)
     return dict(measure.sqlite_health(Path(store) / "mlflow.db"), store_opens=True,
                 points=points, runs=len(runs), experiments=len(found))
+
+# ------------------------------------------------------------------ W9: long curves (issue 15)
+
+
+def curves_populate(store: str, experiment: str, start: int, count: int, keys: int, steps: int) -> dict:
+    """W9's store through log_batch: per run, params and tags in one call, then the curves
+    1,000 metrics per call (MLflow's limit), then set_terminated."""
+    from mlflow.entities import Metric, Param, RunTag
+
+    from .curves import metric_keys, point_value
+
+    names = metric_keys(keys)
+    client = _client(store)
+    experiment_id = _experiment(client, store, experiment)
+    with measure.timer() as t:
+        for i in range(start, start + count):
+            params, _, tags = run_record(i)
+            run_id = client.create_run(experiment_id, run_name=run_name(i)).info.run_id
+            client.log_batch(run_id, params=[Param(k, str(v)) for k, v in params.items()],
+                             tags=[RunTag(k, str(v)) for k, v in tags.items()])
+            now = int(time.time() * 1000)
+            batch = []
+            for step in range(steps):
+                batch.extend(Metric(name, point_value(i, k, step), now, step) for k, name in enumerate(names))
+                if len(batch) >= BATCH:
+                    client.log_batch(run_id, metrics=batch[:BATCH])
+                    batch = batch[BATCH:]
+            if batch:
+                client.log_batch(run_id, metrics=batch)
+            client.set_terminated(run_id)
+    points = count * keys * steps
+    db_bytes = measure.checkpointed_db_bytes(Path(store) / "mlflow.db")
+    return {"points_per_s": points / t.seconds, "s": t.seconds, "points": points, "db_bytes": db_bytes,
+            "bytes_per_point": db_bytes / ((start + count) * keys * steps)}
+
+
+def curves_frame(store: str, experiment: str, runs: int, via: str) -> dict:
+    """results_frame: mlflow.search_runs (a DataFrame); find_runs: MlflowClient.search_runs (Run entities)."""
+    import mlflow
+    import pandas  # noqa: F401
+
+    mlflow.set_tracking_uri(_uri(store))
+    client = _client(store)
+    experiment_id = client.get_experiment_by_name(experiment).experiment_id
+    with measure.timer() as t:
+        if via == "results_frame":
+            found = mlflow.search_runs(experiment_ids=[experiment_id])
+        else:
+            found = client.search_runs([experiment_id], max_results=max(runs, 1))
+    return {"frame_ms": t.seconds * 1000, "checks": {"ok": len(found) == runs, "rows": len(found)}}
+
+
+def curves_history(store: str, experiment: str, runs: int, steps: int, calls: int) -> dict:
+    """Median ms of MlflowClient.get_metric_history(run_id, key), one run in the middle."""
+    from .curves import HISTORY_KEY, history_run
+
+    client = _client(store)
+    experiment_id = client.get_experiment_by_name(experiment).experiment_id
+    name = run_name(history_run(runs))
+    (run,) = client.search_runs([experiment_id], f"attributes.run_name = '{name}'")
+    run_id = run.info.run_id
+    found = client.get_metric_history(run_id, HISTORY_KEY)
+    ms = measure.median_call_ms(lambda: client.get_metric_history(run_id, HISTORY_KEY), calls)
+    return {"ms": ms, "checks": {"ok": len(found) == steps, "rows": len(found)}}
+
+
+def curves_latest(store: str, experiment: str, runs: int, keys: int, calls: int) -> dict:
+    """`SELECT count(*) FROM latest_metrics`: MLflow keeps that table, updated as metrics are logged."""
+    found = measure.count_latest(Path(store) / "mlflow.db", "latest_metrics", calls)
+    return {"ms": found["ms"], "checks": {"ok": found["rows"] == runs * keys, "rows": found["rows"]}}

@@ -223,3 +223,70 @@ def lineage(store: str, experiment: str, runs: int, depth: int, calls: int,
         result["api_ms"] = measure.median_call_ms(api, calls)
         result["checks"].update(ok=result["checks"]["ok"] and edges == depth, api_edges=edges)
     return result
+
+# ------------------------------------------------------------------ W9 / W9L: long curves (issue 15)
+
+
+def _db_file(store: str) -> Path:
+    return Path(store) / ".runelog" / "runelog.db"
+
+
+def curves_populate(store: str, experiment: str, start: int, count: int, keys: int, steps: int,
+                    database_url: str | None = None) -> dict:
+    """W9's store: runs `start`..`start+count-1`, each 5 params, 2 tags and `keys` curves of `steps` points.
+
+    The batch path is log_metrics({every key}, step=i) with default buffering (W2's fastest
+    public path); the time includes each run's end, so every point is on disk when it stops.
+    """
+    from .curves import metric_keys, point_value
+
+    names = metric_keys(keys)
+    tracker = _tracker(store, database_url)
+    with measure.timer() as t:
+        for i in range(start, start + count):
+            params, _, tags = run_record(i)
+            with _start(tracker, experiment, run_name=run_name(i)):
+                tracker.log_params(params)
+                tracker.set_run_tags(tags)
+                for step in range(steps):
+                    tracker.log_metrics({name: point_value(i, k, step) for k, name in enumerate(names)}, step=step)
+    tracker.close()
+    points = count * keys * steps
+    result = {"points_per_s": points / t.seconds, "s": t.seconds, "points": points}
+    if database_url is None:
+        db_bytes = measure.checkpointed_db_bytes(_db_file(store))
+        result.update(db_bytes=db_bytes, bytes_per_point=db_bytes / ((start + count) * keys * steps))
+    return result
+
+
+def curves_frame(store: str, experiment: str, runs: int, via: str, database_url: str | None = None) -> dict:
+    """The results frame, first call in a fresh process (pandas imported beforehand)."""
+    import pandas  # noqa: F401  the import is not what is measured
+
+    tracker = _tracker(store, database_url)
+    read = tracker.load_results if via == "results_frame" else tracker.find_runs
+    with measure.timer() as t:
+        found = read(experiment)
+    return {"frame_ms": t.seconds * 1000, "checks": {"ok": len(found) == runs, "rows": len(found)}}
+
+
+def curves_history(store: str, experiment: str, runs: int, steps: int, calls: int,
+                   database_url: str | None = None) -> dict:
+    """Median ms of get_metric_history(run, key) for one run in the middle of the store."""
+    from .curves import HISTORY_KEY, history_run
+
+    tracker = _tracker(store, database_url)
+    name = run_name(history_run(runs))
+    (run,) = tracker.find_runs(experiment, f"attributes.run_name = '{name}'")
+    found = tracker.get_metric_history(run.run_id, HISTORY_KEY)
+    ms = measure.median_call_ms(lambda: tracker.get_metric_history(run.run_id, HISTORY_KEY), calls)
+    return {"ms": ms, "checks": {"ok": len(found) == steps, "rows": len(found)}}
+
+
+def curves_latest(store: str, experiment: str, runs: int, keys: int, calls: int,
+                  database_url: str | None = None) -> dict:
+    """`SELECT count(*) FROM latest_metrics`, runelog's SQL view, with sqlite3 on the store's file."""
+    if database_url is not None:
+        raise ValueError("curves_latest reads the SQLite file; not with --database-url")
+    found = measure.count_latest(_db_file(store), "latest_metrics", calls)
+    return {"ms": found["ms"], "checks": {"ok": found["rows"] == runs * keys, "rows": found["rows"]}}

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 ENGINES = ("runelog", "mlflow", "sqlite")
-ENGINE_TITLES = {"runelog": "runelog", "mlflow": "MLflow", "sqlite": "raw sqlite3"}
+ENGINE_TITLES = {"runelog": "runelog", "mlflow": "MLflow", "sqlite": "raw sqlite3",
+                 "trackio": "trackio", "designed": "raw sqlite3, designed"}  # the last two: W9 only
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ def tiny_report() -> str:
             mp.delenv(var, raising=False)
         captured: list[str] = []
         mp.setattr("benchmarks.report.print_document", captured.append)
-        assert main(["--tiny", "--in-process", "--repeat", "1", "--scale", "--memory"]) == 0
+        assert main(["--tiny", "--in-process", "--repeat", "1", "--scale", "--memory", "--large"]) == 0
     return captured[0]
 
 
@@ -70,3 +70,32 @@ def test_cli_measures_in_fresh_processes(tmp_path):
                           cwd=REPO, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert _row(done.stdout, "W1 commit per call")[2][0].isdigit(), done.stdout
+
+
+def _curve_rows(report: str, label: str) -> list[list[str]]:
+    return [[c.strip() for c in line.strip("|").split("|")] for line in report.splitlines()
+            if line.startswith(f"| {label}: ")]
+
+
+@pytest.mark.parametrize("label", ["W9", "W9L"])
+def test_long_curves_give_every_figure_for_runelog_and_the_designed_layout(tiny_report, label):
+    """Issue 15's shape: each figure has a runelog and a raw-sqlite3 (designed) number, reads check out."""
+    from benchmarks.curves import FIGURES
+
+    rows = _curve_rows(tiny_report, label)
+    assert len(rows) == len(FIGURES)
+    for cells in rows:
+        assert cells[2][0].isdigit() and cells[3][0].isdigit(), cells
+    section = tiny_report.split(f"## {label}: ", 1)[1].split("\n## ", 1)[0]
+    assert "- every read returned the expected number of rows" in section
+
+
+def test_large_curves_stop_at_the_budget_and_say_what_is_projected():
+    """W9L with no time left after the first chunk: measured on what exists, the rest labelled linear."""
+    captured: list[str] = []
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("benchmarks.report.print_document", captured.append)
+        assert main(["--tiny", "--in-process", "--repeat", "1", "--workload", "W9L", "--large-budget", "0"]) == 0
+    section = captured[0].split("## W9L: ", 1)[1]
+    assert "| runelog | 4 | 400 |" in section and "(linear)" in section
+    assert _curve_rows(captured[0], "W9L") and not _curve_rows(captured[0], "W9")
