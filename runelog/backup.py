@@ -26,6 +26,7 @@ import secrets
 import shutil
 import sqlite3
 import stat
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -96,16 +97,19 @@ def _build_and_publish(source: Path, blobs: BlobStore, work: Path, folder: Path,
         if isinstance(exc, OSError):
             raise exceptions.BackupFailed.of(sqlite_file.from_os_error(exc, folder, "write the backup"),
                                              str(folder), str(work), removed) from exc
-        exc.add_note("The backup was stopped. " + exceptions.BackupFailed.outcome(
-            str(folder), str(work), removed, "Run it again to make the backup."))
+        if sys.version_info >= (3, 11):  # notes are new in 3.11
+            exc.add_note("The backup was stopped. " + exceptions.BackupFailed.outcome(
+                str(folder), str(work), removed, "Run it again to make the backup."))
         raise
 
 
 def _refuse_inside_the_store(location: db.StoreLocation, folder: Path) -> None:
     """A backup inside the folder it copies would copy itself (and is lost with the store)."""
     artifact_root = location.blob_dir.parent  # .runelog itself, or the store's artifact_root
-    for inside in {location.home, artifact_root} - {None}:
-        inside = inside.resolve()
+    for folder_of_store in (location.home, artifact_root):
+        if folder_of_store is None:
+            continue
+        inside = folder_of_store.resolve()
         if folder == inside or inside in folder.parents:
             raise exceptions.BackupTargetInsideStore(str(folder), str(inside))
 

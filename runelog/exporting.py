@@ -9,6 +9,7 @@ the same file.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ FORMATS = {".csv": "csv", ".json": "json", ".parquet": "parquet", ".pq": "parque
 _INFINITE_AS_TEXT = {float("inf"): "Infinity", float("-inf"): "-Infinity"}
 
 
-def format_of(path: str | Path) -> str:
+def format_of(path: str | os.PathLike[str]) -> str:
     """"csv", "json" or "parquet", from the file's suffix; InvalidValue for any other suffix."""
     kind = FORMATS.get(Path(path).suffix.lower())
     if kind is None:
@@ -45,7 +46,7 @@ def runs_frame(results, rows: list[dict[str, Any]]):
     return frame.sort_values("start_time", kind="stable")
 
 
-def write_frame(frame, target: str | Path) -> None:
+def write_frame(frame, target: str | os.PathLike[str]) -> None:
     """Write the frame in the format the suffix names. NaN and missing values are null in JSON."""
     kind = format_of(target)
     if kind == "csv":

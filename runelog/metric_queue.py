@@ -27,7 +27,8 @@ class MetricQueue:
         with self._lock:
             return len(self._rows)
 
-    def put(self, checked: list[tuple[str, float]], step: int | None, now: float, moment: float) -> tuple[int, float]:
+    def put(self, checked: list[tuple[str, float | None]], step: int | None, now: float,
+            moment: float) -> tuple[int, float]:
         """Queue checked (key, value) pairs at `step` (default: each key's next); return (waiting, oldest).
 
         Raises (queueing nothing) when a default step would pass codec.MAX_STEP.

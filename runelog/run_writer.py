@@ -43,7 +43,7 @@ import threading
 import time
 import warnings
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TypeVar, overload
 
 from sqlalchemy import Connection, Engine, exc as sa_exc, select
 
@@ -306,6 +306,11 @@ class RunWriter:
             warnings.warn(str(exceptions.RunDeleted(self.run_id, self._dropped)), RuntimeWarning, stacklevel=3)
 
     # ------------------------------------------------------------ transactions
+
+    @overload
+    def _commit_queued(self, work: Callable[[Connection], T], wait: float, what: str = ...) -> T: ...
+    @overload
+    def _commit_queued(self, work: None, wait: float, what: str = ...) -> None: ...
 
     def _commit_queued(self, work: Callable[[Connection], T] | None, wait: float,
                        what: str = "metric points") -> T | None:

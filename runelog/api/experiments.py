@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .. import exceptions, queries, runs
+from .. import exceptions, queries, results_frame, runs
 from .base import StoreHandle
 
 
@@ -45,14 +45,17 @@ class ExperimentsAPI(StoreHandle):
 
         if path is not None:
             exporting.format_of(path)
-        rows = self.list_runs(experiment)
+        with self._read() as s:  # the services directly: a mixin uses StoreHandle only, not its siblings
+            rows = queries.run_table(s, experiment)
         if path is None:
             with self._read() as s:
                 name = runs.resolve_experiment(s, experiment).name
             path = f"{name.replace(' ', '_').replace('/', '_')}_export.csv"
         if not rows:
             return Path(path), 0
-        frame = exporting.runs_frame(self.load_results(experiment), rows)
+        with self._connection() as connection:
+            results = results_frame.load_results(connection, experiment)
+        frame = exporting.runs_frame(results, rows)
         exporting.write_frame(frame, path)
         return Path(path), len(frame)
 

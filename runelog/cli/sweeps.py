@@ -20,13 +20,14 @@ def sweep(file: Optional[Path] = typer.Argument(None, show_default=False, help="
     """Run every run of a sweep file; a failing run is recorded FAILED and the rest go on (exit 1)."""
     from ..sweep import load_config, run_sweep
 
-    if (file is None) == (config is None):
+    given = [p for p in (file, config) if p is not None]
+    if len(given) != 1:
         raise typer.BadParameter("give the sweep's YAML file once: `runelog sweep FILE` or `--config FILE`",
                                  param_hint="FILE")
-    path = file if file is not None else config
+    path = given[0]
     total = len(load_config(path).runs)  # a bad file is reported before anything runs
     with bar(total=total, description="sweep") as advance:
-        result = run_sweep(path, jobs=jobs, progress=lambda spec, error: advance(),
+        result = run_sweep(path, jobs=jobs, progress=lambda spec, error: advance(1),
                            store=state.store, database_url=state.database_url, raise_on_failure=False)
     metrics = sorted({k for _, _, m in result.finished for k in m})
     table = Table("run", "id", *metrics, title=f"Sweep into '{escape(result.experiment_name)}'")

@@ -44,7 +44,7 @@ def create_experiment(session: Session, experiment: LegacyExperiment, keep_id: b
         # (false: the next id is max + 1; max may be 0, the default experiment, which setval(.., 0) refuses.)
         session.execute(text("SELECT setval(pg_get_serial_sequence('experiments', 'id'), "
                              "(SELECT max(id) FROM experiments) + 1, false)"))
-    return experiment_named(session, experiment.name)
+    return session.execute(select(Experiment.id).where(Experiment.name == experiment.name)).scalar_one()
 
 
 def place_experiment(session: Session, experiment: LegacyExperiment, report: ImportReport,

@@ -85,7 +85,7 @@ def run_sweep(config_path: str | Path, progress_handler: Callable[[str], Any] | 
     def record(outcome: _Outcome) -> None:
         outcomes.append(outcome)
         if outcome.error is None:
-            result.finished.append((outcome.spec_id, outcome.run_id, outcome.metrics))
+            result.finished.append((outcome.spec_id, outcome.run_id, outcome.metrics or {}))  # set when no error
         else:
             result.failed.append((outcome.spec_id, outcome.error))
         if progress is not None:
@@ -95,7 +95,7 @@ def run_sweep(config_path: str | Path, progress_handler: Callable[[str], Any] | 
         from .. import get_tracker
 
         own = tracker is None
-        tracker = get_tracker(store, database_url=database_url) if own else tracker
+        active = get_tracker(store, database_url=database_url) if tracker is None else tracker
 
         def load():
             X, y = load_dataset(config.dataset, csv_path=config.csv_path)
@@ -106,10 +106,10 @@ def run_sweep(config_path: str | Path, progress_handler: Callable[[str], Any] | 
         try:
             with _safe_path_for_children():
                 for spec in config.runs:
-                    record(_run_one(tracker, config, spec, data, say))
+                    record(_run_one(active, config, spec, data, say))
         finally:
             if own:
-                tracker.close()
+                active.close()
     else:
         # Each parallel run is a fresh, isolated worker process: nothing (open connections,
         # the caller's __main__, the current folder's modules) is inherited, and a crash
@@ -126,6 +126,8 @@ def run_sweep(config_path: str | Path, progress_handler: Callable[[str], Any] | 
                         done, waiting = wait(waiting, timeout=0.2, return_when=FIRST_COMPLETED)
                         for future in done:
                             outcome = future.result()
+                            if outcome is None:  # the sweep was stopped before this run started
+                                continue
                             say(f"run '{outcome.spec_id}' " + ("finished" if outcome.error is None else
                                                                 f"FAILED while {outcome.error}"))
                             record(outcome)
@@ -153,7 +155,7 @@ def _raise_failure(result: SweepResult, outcomes: list[_Outcome], order: dict[st
     summary = SweepRunsFailed(result.experiment_name, result.failed, len(order), result)
     error = first.exception
     try:
-        error.sweep_result = result
+        error.sweep_result = result  # type: ignore[attr-defined]  # any exception type carries it, as documented
     except AttributeError:
         pass
     if hasattr(error, "add_note"):  # 3.11+: the traceback says the other runs were recorded

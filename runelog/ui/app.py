@@ -8,6 +8,8 @@ writing to; the Refresh button (or any click) shows new runs.
 
 from __future__ import annotations
 
+from typing import cast
+
 import streamlit as st
 
 from runelog import exceptions, get_tracker
@@ -28,7 +30,9 @@ def main() -> None:
     st.set_page_config(page_title="runelog", layout="wide")
     views.sync_from_address()
     st.sidebar.title("runelog")
-    page = st.sidebar.radio("Page", list(views.PAGES), key="page")
+    # A cast: radio's overloads name typing.Never, which Python 3.10 (our mypy target) lacks, so mypy
+    # picks the "no options" overload (-> None) for every call; with options and index 0 it is a page name.
+    page = cast(str, st.sidebar.radio("Page", list(views.PAGES), key="page"))
     st.sidebar.button("Refresh", help="Read the store again (new runs, new points).")
     tracker, problem = open_store()
     if problem == "empty":
