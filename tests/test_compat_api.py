@@ -7,12 +7,12 @@ PostgreSQL.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
 import subprocess
 import sys
-import warnings
 from datetime import datetime
 from pathlib import Path
 
@@ -113,13 +113,13 @@ def test_item2_unknown_and_malformed_run_ids_behave_as_in_0_2_0(tracker, tmp_pat
         assert tracker.get_run(bad) is None, bad
         assert tracker.get_run_details(bad) is None, bad
         # Everything else raises RunNotFound (InvalidRunId is one), which a 0.2.0 `except` catches.
-        calls = {
-            "delete_run": lambda: tracker.delete_run(bad),
-            "download_artifact": lambda: tracker.download_artifact(bad, "model.pkl", str(tmp_path / "out")),
-            "get_artifact_abspath": lambda: tracker.get_artifact_abspath(bad, "model.pkl"),
-            "register_model": lambda: tracker.register_model(bad, "model.pkl", "m"),
-        }
-        for name, call in calls.items():
+        calls = [  # partials: a failure shows which call and which id
+            functools.partial(tracker.delete_run, bad),
+            functools.partial(tracker.download_artifact, bad, "model.pkl", str(tmp_path / "out")),
+            functools.partial(tracker.get_artifact_abspath, bad, "model.pkl"),
+            functools.partial(tracker.register_model, bad, "model.pkl", "m"),
+        ]
+        for call in calls:
             with pytest.raises(exceptions.RunNotFound):
                 call()
         with tracker.start_run(experiment_name="e", log_code=False):

@@ -30,8 +30,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-import pytest
-
 # ---------------------------------------------------------------- helpers usable on both 0.2.0 and now
 
 

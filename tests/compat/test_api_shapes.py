@@ -70,7 +70,7 @@ def test_load_results_frame_as_0_2_0(tracker):
     numeric; start/end times naive local ISO-8601 strings."""
     before = datetime.now()
     for alpha, accuracy in ((0.1, 0.7), (0.3, 0.9), (0.2, 0.8)):
-        with tracker.start_run(experiment_name="frame") as run_id:
+        with tracker.start_run(experiment_name="frame"):
             tracker.log_param("alpha", alpha)
             tracker.log_param("solver", "lbfgs")
             tracker.log_metric("accuracy", accuracy)
