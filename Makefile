@@ -29,9 +29,12 @@ demo: $(VENV)/.dev-installed
 	@cat examples/feature_store/models_by_feature_file.sql
 	$(RUNELOG) sql --file examples/feature_store/models_by_feature_file.sql
 
-# The suite; PostgreSQL tests run where RUNELOG_TEST_DATABASE_URL is set. Long attacks and
+# ruff and mypy first (configured in pyproject.toml; either failing stops the target), then the
+# suite; PostgreSQL tests run where RUNELOG_TEST_DATABASE_URL is set. Long attacks and
 # soak tests are marked `slow`: `make test-slow` runs them (CI runs both).
 test: $(VENV)/.dev-installed
+	$(PY) -m ruff check runelog tests benchmarks examples
+	$(PY) -m mypy
 	$(PY) -m pytest -q -m "not slow" --durations=10
 
 test-slow: $(VENV)/.dev-installed
