@@ -22,7 +22,6 @@ import json
 from decimal import Decimal
 
 from sqlalchemy import Numeric, and_, case, cast, exists, false, func, literal, literal_column, not_, or_, select
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.types import Float, Text
 
 from . import runs
@@ -120,6 +119,8 @@ def json_number(column, dialect: str):
 def value_text(column, dialect: str):
     """A JSON string's text; any other JSON value's JSON text (0.5, true, [1, 2])."""
     if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql  # here: a SQLite store never loads PostgreSQL's dialect
+
         decoded = cast(column, postgresql.JSON()).op("#>>", return_type=Text())(
             literal_column("'{}'::text[]"))  # the empty path: the scalar itself, as text
         return case((column.startswith('"'), decoded), else_=column)
