@@ -202,31 +202,42 @@ def get_info(session: Session, reference: Any, version: Any = None) -> ModelVers
     return infos(session, [row])[0]
 
 
+_CHUNK = 500  # ids bound per IN (...): far below SQLite's and PostgreSQL's caps on bound values
+
+
 def infos(session: Session, rows: list[ModelVersion]) -> list[ModelVersionInfo]:
-    """Typed versions for rows, with names and aliases fetched in one query each (not one per row)."""
-    if not rows:
-        return []
-    ids = [row.id for row in rows]
-    names = dict(session.execute(select(RegisteredModel.id, RegisteredModel.name)
-                                 .where(RegisteredModel.id.in_({row.model_id for row in rows}))).all())
+    """Typed versions for rows, their names and aliases read in one query each per 500 rows (not one per row)."""
+    names: dict[int, str] = {}
     by_version: dict[int, list[str]] = {}
-    for version_id, alias in session.execute(select(ModelAlias.version_id, ModelAlias.alias)
-                                             .where(ModelAlias.version_id.in_(ids)).order_by(ModelAlias.alias)):
-        by_version.setdefault(version_id, []).append(alias)
-    return [ModelVersionInfo(model_name=names[row.model_id], version=row.version, run_id=row.run_id,
-                             artifact_name=row.artifact_name, sha256=row.sha256, created_at=row.created_at,
-                             tags=decode_tags(row.tags), aliases=tuple(by_version.get(row.id, ())))
-            for row in rows]
+    for at in range(0, len(rows), _CHUNK):
+        chunk = rows[at:at + _CHUNK]
+        names.update(session.execute(select(RegisteredModel.id, RegisteredModel.name)
+                                     .where(RegisteredModel.id.in_({row.model_id for row in chunk}))).all())
+        for version_id, alias in session.execute(select(ModelAlias.version_id, ModelAlias.alias).where(
+                ModelAlias.version_id.in_([row.id for row in chunk])).order_by(ModelAlias.alias)):
+            by_version.setdefault(version_id, []).append(alias)
+    return [_info(row, names[row.model_id], by_version.get(row.id, [])) for row in rows]
+
+
+def _info(row: ModelVersion, model_name: str, alias_names: list[str]) -> ModelVersionInfo:
+    return ModelVersionInfo(model_name=model_name, version=row.version, run_id=row.run_id,
+                            artifact_name=row.artifact_name, sha256=row.sha256, created_at=row.created_at,
+                            tags=decode_tags(row.tags), aliases=tuple(alias_names))
 
 
 def latest_versions(session: Session) -> list[ModelVersionInfo]:
-    """Every model's newest version, with aliases, in three queries whatever the number of models."""
+    """Every model's newest version with its aliases, by model name: two queries, whatever the number of models."""
     newest = select(ModelVersion.model_id, func.max(ModelVersion.version).label("version")) \
         .group_by(ModelVersion.model_id).subquery()
-    rows = session.execute(select(ModelVersion).join(
-        newest, (newest.c.model_id == ModelVersion.model_id) & (newest.c.version == ModelVersion.version))
-    ).scalars().all()
-    return sorted(infos(session, list(rows)), key=lambda v: v.model_name)
+    is_newest = (newest.c.model_id == ModelVersion.model_id) & (newest.c.version == ModelVersion.version)
+    rows = session.execute(select(ModelVersion, RegisteredModel.name).join(newest, is_newest)
+                           .join(RegisteredModel, RegisteredModel.id == ModelVersion.model_id)).all()
+    by_version: dict[int, list[str]] = {}
+    for version_id, alias in session.execute(
+            select(ModelAlias.version_id, ModelAlias.alias).join(ModelVersion, ModelVersion.id == ModelAlias.version_id)
+            .join(newest, is_newest).order_by(ModelAlias.alias)):
+        by_version.setdefault(version_id, []).append(alias)
+    return sorted((_info(row, name, by_version.get(row.id, [])) for row, name in rows), key=lambda v: v.model_name)
 
 
 def set_alias(session: Session, model_name: str, alias: str, version: Any) -> int:
