@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
@@ -11,26 +10,7 @@ from sqlalchemy.orm import Session, aliased
 
 from . import codec, exceptions, registry, runs
 from .models import Artifact, DatasetFingerprint, Experiment, InputLink, ModelVersion, Run
-from .types import LineageEdge, ModelVersionInfo
-
-
-@dataclass(frozen=True, slots=True)
-class ByteUse:
-    """A run that logged ("artifact"), fingerprinted ("dataset") or consumed ("input") given bytes.
-
-    (Belongs in runelog.types beside LineageEdge; kept here until it moves there.)
-    """
-
-    run_id: str
-    experiment: str
-    status: str
-    start_time: datetime | None
-    how: str
-    name: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"run_id": self.run_id, "experiment": self.experiment, "status": self.status,
-                "start_time": runs.iso(self.start_time), "how": self.how, "name": self.name}
+from .types import ByteUse, LineageEdge, ModelVersionInfo
 
 
 def record_input(session: Session, run_id: str, name: str, source_run_id: str,
@@ -116,12 +96,6 @@ def edges(session: Session, run_id: str, direction: str = "upstream",
                         input_name=i, artifact_name=a, sha256=h) for d, n, v, e, rn, st, i, a, h in rows]
 
 
-def get_lineage(session: Session, run_id: str, direction: str = "upstream",
-                depth: int | None = None) -> list[dict[str, Any]]:
-    """`edges` as dicts (what get_lineage returned before typed results; goes when its callers move)."""
-    return [edge.as_dict() for edge in edges(session, run_id, direction, depth)]
-
-
 def byte_uses(session: Session, sha256: str) -> list[ByteUse]:
     """Every run that logged, fingerprinted or consumed exactly these bytes, oldest run first."""
     uses = union_all(
@@ -135,11 +109,6 @@ def byte_uses(session: Session, sha256: str) -> list[ByteUse]:
         .join(Run, Run.id == uses.c.run_id).join(Experiment, Experiment.id == Run.experiment_id)
         .order_by(Run.start_time, uses.c.how, uses.c.name)).all()
     return [ByteUse(run_id=r, experiment=e, status=s, start_time=t, how=h, name=n) for r, e, s, t, h, n in rows]
-
-
-def runs_using(session: Session, sha256: str) -> list[dict[str, Any]]:
-    """`byte_uses` as dicts (the shape before typed results; goes when its callers move)."""
-    return [use.as_dict() for use in byte_uses(session, sha256)]
 
 
 def model_versions_from(session: Session, run_id: str | None = None,
@@ -164,13 +133,6 @@ def model_versions_from(session: Session, run_id: str | None = None,
         reached = union(select(_walk(seed_ids, "downstream", None).c.node), seed_ids)
     rows = session.execute(select(ModelVersion).where(ModelVersion.run_id.in_(reached))).scalars().all()
     return sorted(registry.infos(session, list(rows)), key=lambda v: (v.model_name, v.version))
-
-
-def models_trained_on(session: Session, run_id: str | None = None,
-                      sha256: str | None = None) -> list[dict[str, Any]]:
-    """`model_versions_from` in the dict shape it had before typed results (goes when its callers move)."""
-    return [{"model_name": v.model_name, "version": str(v.version), "run_id": v.run_id, "sha256": v.sha256,
-             "registered_at": runs.iso(v.created_at)} for v in model_versions_from(session, run_id, sha256)]
 
 
 def input_link(session: Session, run_id: str, name: str) -> InputLink:

@@ -185,3 +185,19 @@ class RunComparison:
                               "best_run_ids": list(self.best_run_ids[key]), "best_value": self.best_values[key]}
                         for key, values in self.metrics.items()},
         }
+
+
+@dataclass(frozen=True, slots=True)
+class ByteUse:
+    """A run that logged ("artifact"), fingerprinted ("dataset") or consumed ("input") given bytes."""
+
+    run_id: str
+    experiment: str
+    status: str
+    start_time: datetime | None
+    how: str
+    name: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "experiment": self.experiment, "status": self.status,
+                "start_time": _iso(self.start_time), "how": self.how, "name": self.name}

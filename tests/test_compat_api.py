@@ -226,7 +226,7 @@ def test_item5_log_dvc_input_without_a_dvc_file_warns_and_keeps_the_lineage(trac
     (recorded,) = details["datasets"]
     assert recorded["name"] == "training-data"
     assert recorded["sha256"] == hashlib.sha256(data.read_bytes()).hexdigest()
-    assert [r["run_id"] for r in tracker.runs_using(recorded["sha256"])] == [run_id]
+    assert [r.run_id for r in tracker.runs_using(recorded["sha256"])] == [run_id]
     tracker.verify_dataset(run_id, "training-data", data)  # the fingerprint is a real one
 
 

@@ -180,15 +180,15 @@ def test_project_examples_v2_lineage_pins_the_newest_feature_bytes(two_versions)
     (fp,) = tracker.get_run_details(newest_features)["datasets"]
     newest_version = tracker.get_model_versions("iris-classifier")[0]
     (edge,) = tracker.get_lineage(newest_version["source_run_id"])
-    assert (edge["run_id"], edge["sha256"]) == (newest_features, fp["sha256"])
+    assert (edge.run_id, edge.sha256) == (newest_features, fp["sha256"])
 
 
 @pytest.mark.slow
 def test_project_examples_models_trained_on_each_feature_set(two_versions):
     tracker, feature_runs = two_versions.tracker, two_versions.feature_runs
     (fp,) = tracker.get_run_details(feature_runs[1]["run_id"])["datasets"]
-    assert [m["version"] for m in tracker.models_trained_on(path=fp["path"])] == ["2"]
-    assert [m["version"] for m in tracker.models_trained_on(feature_runs[0]["run_id"])] == ["1"]
+    assert [m.version for m in tracker.models_trained_on(path=fp["path"])] == [2]
+    assert [m.version for m in tracker.models_trained_on(feature_runs[0]["run_id"])] == [1]
 
 
 def test_training_falls_back_to_the_artifact_when_the_local_file_is_gone(tmp_path):

@@ -268,8 +268,8 @@ def test_everything_comes_across(legacy_020, store_options):
     assert by_kind["file"]["filename"] == "features.csv" and by_kind["file"]["size"] == 12
     assert by_kind["dvc"]["md5"] == "6f1ed002ab5595859014ebf0951522d9" and by_kind["dvc"]["path"] == "data/raw.csv"
     (edge,) = tracker.get_lineage(model_run)
-    assert edge["run_id"] == feature_run and edge["input_name"] == "features"
-    assert edge["artifact_name"] == "features.csv" and edge["sha256"] == features_sha
+    assert edge.run_id == feature_run and edge.input_name == "features"
+    assert edge.artifact_name == "features.csv" and edge.sha256 == features_sha
     assert tracker.verify_input(model_run, "features", legacy_020.root / "data" / "features.csv")
 
     # The registered model points at the run's artifact blob, with 0.2.0's tags and time.
@@ -284,7 +284,7 @@ def test_everything_comes_across(legacy_020, store_options):
     assert version["registration_timestamp"] == registered.isoformat()
     model = tracker.load_registered_model("classifier")
     assert model.predict([[1, 1]]).tolist() == [1]
-    assert tracker.models_trained_on(feature_run)[0]["model_name"] == "classifier"
+    assert tracker.models_trained_on(feature_run)[0].model_name == "classifier"
     tracker.close()
 
 
@@ -448,7 +448,7 @@ def test_damaged_files_are_reported_by_path_and_the_rest_comes_in(legacy_020, tm
     assert "param_tol" not in tracker.get_run(model_run)  # the run came in without its NaN param
     assert sorted(tracker.get_run_details(feature_run)["artifacts"]) == ["requirements.txt", "train_020.py"]
     (edge,) = tracker.get_lineage(model_run)  # the link keeps the hash 0.2.0 recorded
-    assert edge["run_id"] == feature_run and edge["sha256"] == hashlib.sha256(b"a,b\n1,2\n3,4\n").hexdigest()
+    assert edge.run_id == feature_run and edge.sha256 == hashlib.sha256(b"a,b\n1,2\n3,4\n").hexdigest()
     tracker.close()
 
     table = invoke(tmp_path / "store", "import-legacy", str(root))  # again: the broken run still fails

@@ -32,30 +32,30 @@ def chain(module_store):
 def test_upstream_lists_every_ancestor_nearest_first_with_its_depth(chain):
     tracker, runs = chain
     upstream = tracker.get_lineage(runs[-1])
-    assert [e["depth"] for e in upstream] == list(range(1, 51))
-    assert [e["run_id"] for e in upstream] == runs[-2::-1]
+    assert [e.depth for e in upstream] == list(range(1, 51))
+    assert [e.run_id for e in upstream] == runs[-2::-1]
 
 
 def test_each_upstream_edge_names_the_run_that_consumed_it(chain):
     tracker, runs = chain
-    assert [e["via_run_id"] for e in tracker.get_lineage(runs[-1])] == runs[:0:-1]
+    assert [e.via_run_id for e in tracker.get_lineage(runs[-1])] == runs[:0:-1]
 
 
 def test_downstream_lists_every_descendant_nearest_first(chain):
     tracker, runs = chain
     downstream = tracker.get_lineage(runs[0], direction="downstream")
-    assert [e["run_id"] for e in downstream] == runs[1:]
+    assert [e.run_id for e in downstream] == runs[1:]
 
 
 def test_depth_limits_the_walk(chain):
     tracker, runs = chain
-    assert [e["run_id"] for e in tracker.get_lineage(runs[-1], depth=3)] == runs[-2:-5:-1]
+    assert [e.run_id for e in tracker.get_lineage(runs[-1], depth=3)] == runs[-2:-5:-1]
 
 
 def test_lineage_edges_carry_the_experiment_and_status(chain):
     tracker, runs = chain
     upstream = tracker.get_lineage(runs[-1])
-    assert upstream[0]["experiment"] == "pipeline" and upstream[0]["status"] == "FINISHED"
+    assert upstream[0].experiment == "pipeline" and upstream[0].status == "FINISHED"
 
 
 @pytest.fixture
@@ -71,15 +71,15 @@ def diamond(tracker):
 def test_a_diamond_upstream_lists_each_edge_once(tracker, diamond):
     top, left, right, bottom = diamond
     edges = tracker.get_lineage(bottom)
-    assert sorted((e["via_run_id"], e["run_id"], e["depth"]) for e in edges) == sorted([
+    assert sorted((e.via_run_id, e.run_id, e.depth) for e in edges) == sorted([
         (bottom, left, 1), (bottom, right, 1), (left, top, 2), (right, top, 2)])
 
 
 def test_a_diamond_downstream_reaches_the_bottom_by_both_paths_each_edge_once(tracker, diamond):
     top, left, right, bottom = diamond
     down = tracker.get_lineage(top, direction="downstream")
-    assert sorted((e["run_id"], e["depth"]) for e in down) == sorted([(left, 1), (right, 1), (bottom, 2), (bottom, 2)])
-    assert len({(e["via_run_id"], e["run_id"]) for e in down}) == len(down)
+    assert sorted((e.run_id, e.depth) for e in down) == sorted([(left, 1), (right, 1), (bottom, 2), (bottom, 2)])
+    assert len({(e.via_run_id, e.run_id) for e in down}) == len(down)
 
 
 def test_a_cycle_written_by_hand_ends(tracker, sql):
@@ -87,13 +87,13 @@ def test_a_cycle_written_by_hand_ends(tracker, sql):
     b = new_run(tracker, inputs=[("in", a, None)])
     # A cycle can be written by hand: a -> b -> a.
     sql("INSERT INTO input_links (run_id, name, source_run_id, created_at) VALUES (?, 'loop', ?, '2026-01-01')", (a, b))
-    assert [(e["run_id"], e["depth"]) for e in tracker.get_lineage(b)] == [(a, 1), (b, 2)]
+    assert [(e.run_id, e.depth) for e in tracker.get_lineage(b)] == [(a, 1), (b, 2)]
 
 
 def test_a_run_that_names_itself_as_input_ends(tracker):
     with tracker.start_run(log_code=False) as selfish:
         tracker.log_input_run("me", selfish)  # a run may name itself; the walk must still end
-    assert [(e["run_id"], e["depth"]) for e in tracker.get_lineage(selfish)] == [(selfish, 1)]
+    assert [(e.run_id, e.depth) for e in tracker.get_lineage(selfish)] == [(selfish, 1)]
 
 
 def test_lineage_arguments_are_checked(tracker):
@@ -117,8 +117,8 @@ def test_deleted_source_runs_keep_their_edge_and_hash(tracker, tmp_path):
     consumer = new_run(tracker, inputs=[("data", source, "d.bin")])
     tracker.delete_run(source)
     (edge,) = tracker.get_lineage(consumer)
-    assert edge["run_id"] is None and edge["sha256"] == hashlib.sha256(b"bytes").hexdigest()
-    assert tracker.get_run_details(consumer)["inputs"][0]["artifact_hash_sha256"] == edge["sha256"]
+    assert edge.run_id is None and edge.sha256 == hashlib.sha256(b"bytes").hexdigest()
+    assert tracker.get_run_details(consumer)["inputs"][0]["artifact_hash_sha256"] == edge.sha256
 
 
 @pytest.fixture(scope="module")
@@ -148,7 +148,7 @@ def uses(module_store, tmp_path_factory):
 
 
 def test_runs_using_finds_the_artifact_the_dataset_and_the_input(uses):
-    found = {(u["run_id"], u["how"]) for u in uses.tracker.runs_using(uses.digest)}
+    found = {(u.run_id, u.how) for u in uses.tracker.runs_using(uses.digest)}
     assert found == {(uses.features, "artifact"), (uses.checker, "dataset"), (uses.trainer, "input")}
 
 
@@ -162,8 +162,8 @@ def test_runs_using_refuses_what_is_not_a_digest(uses):
 
 
 def test_models_trained_on_a_file_include_those_trained_downstream_of_it(uses):
-    by_file = [(m["version"], m["run_id"]) for m in uses.tracker.models_trained_on(uses.digest)]
-    assert by_file == [("1", uses.trainer), ("2", uses.finetune)]
+    by_file = [(m.version, m.run_id) for m in uses.tracker.models_trained_on(uses.digest)]
+    assert by_file == [(1, uses.trainer), (2, uses.finetune)]
 
 
 def test_models_trained_on_a_path_are_those_trained_on_its_hash(uses):
@@ -171,8 +171,8 @@ def test_models_trained_on_a_path_are_those_trained_on_its_hash(uses):
 
 
 def test_models_trained_on_a_run_prefix_are_those_downstream_of_the_run(uses):
-    assert [m["version"] for m in uses.tracker.models_trained_on(uses.features[:8])] == ["1", "2"]
-    assert [m["version"] for m in uses.tracker.models_trained_on(uses.trainer)] == ["2"]
+    assert [m.version for m in uses.tracker.models_trained_on(uses.features[:8])] == [1, 2]
+    assert [m.version for m in uses.tracker.models_trained_on(uses.trainer)] == [2]
 
 
 def test_models_trained_on_a_run_nothing_used_is_empty(uses):

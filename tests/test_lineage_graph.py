@@ -124,12 +124,6 @@ def test_a_graph_of_many_nasty_names_is_one_well_formed_digraph():
         assert graphviz.Source(dot).pipe(format="svg").startswith(b"<?xml")
 
 
-def test_dict_edges_as_get_lineage_gave_them_draw_the_same_graph():
-    center = {"run_id": "c" * 32, "status": "FINISHED", "experiment": "e"}
-    typed = [edge("u" * 32, "c" * 32, 'in "put"')]
-    assert lineage_dot(center, [e.as_dict() for e in typed], []) == lineage_dot(center, typed, [])
-
-
 def test_the_same_input_twice_is_one_arrow_and_deleted_runs_are_left_out():
     center = {"run_id": "c" * 32, "status": "FINISHED", "experiment": "e"}
     twice = [edge("u" * 32, "c" * 32, "x"), edge("u" * 32, "c" * 32, "x", depth=2), edge(None, "c" * 32, "gone")]
@@ -179,11 +173,12 @@ def test_the_lineage_services_return_typed_results(tracker, tmp_path):
         (model,) = lineage.model_versions_from(s, run_id=features)
         (by_bytes,) = lineage.model_versions_from(s, sha256=up.sha256)
         (fingerprint,) = datasets.dataset_infos(s, features)
-        as_dicts = lineage.get_lineage(s, train), datasets.datasets_of(s, features)
     assert isinstance(up, LineageEdge) and (up.run_id, up.via_run_id, up.depth) == (features, train, 1)
     assert up.experiment == "features" and up.input_name == "features" and len(up.sha256) == 64
     assert {(u.run_id, u.how) for u in used} == {(features, "artifact"), (features, "dataset"), (train, "input")}
     assert isinstance(model, ModelVersionInfo) and (model.model_name, model.version, model.aliases) == ("clf", 1, ("prod",))
     assert by_bytes == model == tracker.get_model_version("clf")
     assert (fingerprint.run_id, fingerprint.name, fingerprint.sha256) == (features, "raw", up.sha256)
-    assert as_dicts == ([up.as_dict()], [fingerprint.as_dict()])
+    assert tracker.get_lineage(train) == [up] and tracker.runs_using(up.sha256) == used
+    assert tracker.models_trained_on(features) == [model]
+    assert tracker.get_run_details(features)["datasets"] == [fingerprint.as_dict()]

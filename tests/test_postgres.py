@@ -170,13 +170,13 @@ def test_feature_store_workflow_gives_the_same_lineage_on_both_backends(pg_datab
         tracker = get_tracker(**options)
         newest = tracker.get_model_versions("iris-classifier")[0]
         (edge,) = tracker.get_lineage(newest["source_run_id"])
-        fingerprint = tracker.get_run_details(edge["run_id"])["datasets"][0]
+        fingerprint = tracker.get_run_details(edge.run_id)["datasets"][0]
         outcomes[backend] = {
             "versions": [v["version"] for v in tracker.get_model_versions("iris-classifier")],
-            "edge": (edge["depth"], edge["experiment"], edge["input_name"], edge["artifact_name"], edge["sha256"]),
+            "edge": (edge.depth, edge.experiment, edge.input_name, edge.artifact_name, edge.sha256),
             "fingerprint": (fingerprint["sha256"], fingerprint["row_count"], fingerprint["column_count"]),
-            "models_on_file": [m["version"] for m in tracker.models_trained_on(edge["sha256"])],
+            "models_on_file": [m.version for m in tracker.models_trained_on(edge.sha256)],
         }
         tracker.close()
     assert outcomes["sqlite"] == outcomes["postgresql"]
-    assert outcomes["sqlite"]["versions"] == ["2", "1"] and outcomes["sqlite"]["models_on_file"] == ["2"]
+    assert outcomes["sqlite"]["versions"] == ["2", "1"] and outcomes["sqlite"]["models_on_file"] == [2]

@@ -13,7 +13,6 @@ from rich.table import Table
 from rich.tree import Tree
 
 from .. import exceptions
-from ..types import LineageEdge
 from .common import console, print_json, require_store, short, state, tracker
 
 
@@ -77,7 +76,7 @@ def lineage(
             raise exceptions.ModelSourceRunDeleted(version.model_name, str(version.version))
         run = version.run_id
     direction = "downstream" if downstream else "upstream"
-    edges = [as_edge(e) for e in t.get_lineage(run, direction, depth)]
+    edges = t.get_lineage(run, direction, depth)
     if as_json:
         print_json([e.as_dict() for e in edges])
         return
@@ -97,11 +96,6 @@ def lineage(
     console.print(tree)
     if not edges:
         console.print(f"[dim]No {direction} runs.[/]")
-
-
-def as_edge(edge: LineageEdge | dict) -> LineageEdge:
-    """A LineageEdge, whether get_lineage gave one or (before its switch to typed results) a dict."""
-    return edge if isinstance(edge, LineageEdge) else LineageEdge(**edge)
 
 
 def _experiment_name(t, run: dict) -> str:

@@ -30,12 +30,7 @@ def label(*lines: Any) -> str:
     return graphviz.nohtml("\\n".join(graphviz.escape(part) for part in shown))
 
 
-def as_edge(edge: LineageEdge | dict) -> LineageEdge:
-    """A LineageEdge, whether get_lineage gave one or (before its switch to typed results) a dict."""
-    return edge if isinstance(edge, LineageEdge) else LineageEdge(**edge)
-
-
-def lineage_dot(center: dict, upstream: list, downstream: list) -> str:
+def lineage_dot(center: dict, upstream: list[LineageEdge], downstream: list[LineageEdge]) -> str:
     """DOT source for a run, the runs it used (left) and the runs that used it (right).
 
     `center` is a run meta dict (with "experiment" for its label); the edge lists
@@ -45,11 +40,11 @@ def lineage_dot(center: dict, upstream: list, downstream: list) -> str:
 
     nodes: dict[str, tuple[str, str]] = {center["run_id"]: (center.get("experiment") or "", center["status"])}
     links: list[tuple[str, str, LineageEdge]] = []
-    for edge in map(as_edge, upstream):  # edge.run_id was used by edge.via_run_id
+    for edge in upstream:  # edge.run_id was used by edge.via_run_id
         if edge.run_id:
             nodes.setdefault(edge.run_id, (edge.experiment or "", edge.status or ""))
             links.append((edge.run_id, edge.via_run_id, edge))
-    for edge in map(as_edge, downstream):  # edge.run_id used edge.via_run_id
+    for edge in downstream:  # edge.run_id used edge.via_run_id
         if edge.run_id:
             nodes.setdefault(edge.run_id, (edge.experiment or "", edge.status or ""))
             links.append((edge.via_run_id, edge.run_id, edge))

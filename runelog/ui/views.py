@@ -11,7 +11,7 @@ import streamlit as st
 from .. import exceptions
 from ..formatting import short_id as short
 from ..formatting import size, timestamp
-from ..types import RUN_STATUSES
+from ..types import RUN_STATUSES, LineageEdge
 from .graph import lineage_dot
 
 FILTER_EXAMPLE = "metrics.accuracy > 0.8 and params.solver = 'lbfgs' and attributes.status = 'FINISHED'"
@@ -217,21 +217,21 @@ def run_page(tracker) -> None:
                      hide_index=True, width="stretch")
     upstream = tracker.get_lineage(full_id)
     downstream = tracker.get_lineage(full_id, direction="downstream")
-    _edges_table("Inputs", [e for e in upstream if e["depth"] == 1])
-    _edges_table("Outputs (runs that used this one)", [e for e in downstream if e["depth"] == 1])
+    _edges_table("Inputs", [e for e in upstream if e.depth == 1])
+    _edges_table("Outputs (runs that used this one)", [e for e in downstream if e.depth == 1])
     if upstream or downstream:
         st.markdown("**Lineage** (click a node, or a button below, to open that run)")
         st.graphviz_chart(lineage_dot(meta, upstream, downstream))
-        reached = {e["run_id"]: e for e in upstream + downstream if e["run_id"]}
+        reached = {e.run_id: e for e in upstream + downstream if e.run_id}
         for other, edge in reached.items():
-            run_button(other, f"Open {edge['experiment']} {short(other)}", key=f"lineage_{other}")
+            run_button(other, f"Open {edge.experiment} {short(other)}", key=f"lineage_{other}")
 
 
-def _edges_table(title: str, edges: list[dict]) -> None:
+def _edges_table(title: str, edges: list[LineageEdge]) -> None:
     if edges:
         st.markdown(f"**{title}**")
-        st.dataframe(pd.DataFrame([{"input": e["input_name"], "run": short(e["run_id"]), "experiment": e["experiment"],
-                                    "artifact": e["artifact_name"], "sha256": e["sha256"]} for e in edges]),
+        st.dataframe(pd.DataFrame([{"input": e.input_name, "run": short(e.run_id), "experiment": e.experiment,
+                                    "artifact": e.artifact_name, "sha256": e.sha256} for e in edges]),
                      hide_index=True, width="stretch")
 
 
