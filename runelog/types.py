@@ -100,7 +100,7 @@ class DatasetInfo:
     md5: str | None = None
     row_count: int | None = None
     column_count: int | None = None
-    schema: dict[str, str] | None = None
+    schema: list[dict[str, str]] | None = None  # parquet columns: [{"name": ..., "type": ...}]
     created_at: datetime | None = None
 
     def as_dict(self) -> dict[str, Any]:

@@ -82,6 +82,7 @@ class InvalidAlias(InvalidInput, ValueError):
         super().__init__(
             f"'{alias}' cannot be a model alias: start with a letter, then use letters, digits, '_', '-' or '.' "
             "(up to 100 characters; 'latest' is reserved)."
+            + (f" A version number goes after '/': NAME/{alias}." if str(alias).isdigit() else "")
         )
 
 
