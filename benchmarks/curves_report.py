@@ -67,6 +67,14 @@ def notes(found: dict) -> str:
     return "\n".join(lines)
 
 
+def _ratio(row, ours: float | None, theirs: float | None) -> str:
+    """× better for runelog; far below 1 it reads 1/N (the other engine is N× better)."""
+    if not ours or not theirs:
+        return "—"
+    better = ours / theirs if row.higher_is_better else theirs / ours
+    return f"1/{number(1 / better)}" if better < 0.1 else ratio(row, ours, theirs)
+
+
 def _results(found: dict, figure) -> dict[str, list]:
     if figure.task == "populate":
         return {e: [p] if isinstance(p, dict) else [p] for e, p in found["populate"].items()}
@@ -89,7 +97,7 @@ def table(found: dict) -> str:
         cells = [f"{_label(found)}: {TITLES_OF_FIGURES[figure.id]}", row.unit]
         cells += [_cell(results.get(e, []), row.figure) for e in engines]
         ours = _median(results.get("runelog", []), row.figure)
-        cells += [ratio(row, ours, _median(results.get(e, []), row.figure)) for e in others]
+        cells += [_ratio(row, ours, _median(results.get(e, []), row.figure)) for e in others]
         ok = all(isinstance(r, dict) and r.get("checks", {}).get("ok", True) for r in results.get("runelog", []))
         measured = any(isinstance(r, dict) for r in results.get("runelog", []))
         met = row.met(ours, ok) if measured and not found["large"] else None
@@ -102,7 +110,7 @@ def populated_table(found: dict) -> str:
     """How each store was made: runs, points, seconds, and (W9L) the projection to the full size."""
     shape = found["shape"]
     full_points = shape["runs"] * shape["keys"] * shape["steps"]
-    lines = ["| engine | runs populated | points | populate s | points/s | bytes/point | store MB | "
+    lines = ["| engine | runs populated | points | populate s | points/s (chunks: min–max) | bytes/point | store MB | "
              "projected: populate s at full size | projected: store GB at full size |",
              "|---|---|---|---|---|---|---|---|---|"]
     for engine, p in found["populate"].items():
@@ -113,8 +121,10 @@ def populated_table(found: dict) -> str:
         complete = p["runs"] >= shape["runs"]
         projected_s = "measured" if complete else f"{number(p['s'] * full_points / p['points'])} (linear)"
         projected_gb = (f"{number(bpp * full_points / 1e9)}" + ("" if complete else " (linear)")) if bpp else "—"
+        rates = [c["points_per_s"] for c in p["chunks"] if isinstance(c, dict)]
+        spread = f" ({number(min(rates))}–{number(max(rates))})" if len(rates) > 1 else ""
         lines.append(f"| {TITLES[engine]} | {p['runs']:,} | {p['points']:,} | {number(p['s'])} | "
-                     f"{number(p['points_per_s'])} | {number(bpp) if bpp else '—'} | "
+                     f"{number(p['points_per_s'])}{spread} | {number(bpp) if bpp else '—'} | "
                      f"{number(bpp * p['points'] / 1e6) if bpp else '—'} | {projected_s} | {projected_gb} |")
     return "\n".join(lines)
 
@@ -157,3 +167,18 @@ def section(found: dict, repeat: int) -> str:
     if not found["large"]:
         parts += ["### Issue 15's figures (for orientation)", issue_table(), ""]
     return "\n".join(parts)
+
+
+def render_saved(path: str, repeat: int = 3) -> str:
+    """The W9/W9L sections again from a `--json` file (the machine header stays the run's own)."""
+    import json
+
+    with open(path) as fh:
+        saved = json.load(fh)
+    return "\n".join(section(found, repeat) for found in saved.get("curves", []))
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(render_saved(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 3))

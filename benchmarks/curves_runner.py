@@ -62,7 +62,8 @@ def measure_curves(runner: Runner, large: bool = False, budget_s: float = LARGE_
 def _populate(runner: Runner, engine: str, shape: dict, chunk: int, budget_s: float | None) -> dict | str:
     """Populate in chunks until every run is in, or the budget is spent (W9L); totals and the chunks."""
     store, experiment = str(runner.new_store(engine)), runner.experiment("curves")
-    done, seconds, points, chunks = 0, 0.0, 0, []
+    done, seconds, points = 0, 0.0, 0
+    chunks: list[dict | str] = []
     wall = time.perf_counter()
     while done < shape["runs"]:
         count = min(chunk, shape["runs"] - done)
@@ -85,7 +86,7 @@ def _populate(runner: Runner, engine: str, shape: dict, chunk: int, budget_s: fl
         if budget_s is not None and time.perf_counter() - wall > budget_s and done < shape["runs"]:
             runner.log(f"  W9L: {engine} stopped at {done:,} of {shape['runs']:,} runs (budget {budget_s:.0f} s)")
             break
-    last = next(c for c in reversed(chunks) if isinstance(c, dict))
+    last = [c for c in chunks if isinstance(c, dict)][-1]
     return {"store": store, "experiment": experiment, "runs": done, "points": points, "s": seconds,
             "points_per_s": points / seconds, "bytes_per_point": last.get("bytes_per_point"),
             "wall_s": time.perf_counter() - wall, "chunks": chunks}

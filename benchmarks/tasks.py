@@ -46,7 +46,7 @@ def parallel(engine: str, store: str, experiment: str, processes: int, calls: in
     codes = [p.wait() for p in procs]
     seconds = time.perf_counter() - start
     failures = []
-    for code, out in zip(codes, outputs):
+    for code, out in zip(codes, outputs, strict=True):
         out.seek(0)
         text = out.read().decode(errors="replace")
         if code != 0:
