@@ -35,7 +35,7 @@ from .types import ModelVersionInfo
 def register(session: Session, run_id: str, artifact_name: str, model_name: str,
              tags: dict | None = None) -> int:
     """Add the next version of `model_name`, pointing at the run's artifact blob (no copy)."""
-    codec.check_key(model_name, "model name")
+    check_model_name(model_name)
     encoded_tags = encode_tags(tags or {})
     artifact = runs.artifact_row(session, run_id, artifact_name)
     now = datetime.now(timezone.utc)
@@ -51,6 +51,16 @@ def register(session: Session, run_id: str, artifact_name: str, model_name: str,
         model_id=model_id, version=version, run_id=run_id, artifact_name=artifact_name,
         sha256=artifact.sha256, tags=encoded_tags, created_at=now))
     return version
+
+
+def check_model_name(name: Any) -> str:
+    """A name for a new model: any key codec takes, except blank ones and ones with control characters."""
+    codec.check_key(name, "model name")
+    if not name.strip():
+        raise exceptions.InvalidModelName(name, "is blank")
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise exceptions.InvalidModelName(name, "holds a control character (a newline, a tab)")
+    return name
 
 
 # ---------------------------------------------------------------- tags
@@ -187,7 +197,7 @@ def resolve(session: Session, reference: Any, version: Any = None) -> ModelVersi
     if found is None:
         if ref.alias is None and ref.number is None:
             raise exceptions.NoVersionsFound(ref.name)
-        raise exceptions.ModelVersionNotFound(ref.name, f"@{ref.alias}" if ref.alias else str(ref.number))
+        raise exceptions.ModelVersionNotFound(ref.name, f"@{ref.alias}" if ref.alias is not None else str(ref.number))
     return found
 
 

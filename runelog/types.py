@@ -5,6 +5,13 @@ fear of it changing. `.as_dict()` gives the plain-dict shape (the one 0.2.0's
 calls returned where 0.2.0 had the call), with times as ISO 8601 text, for
 JSON output and old code. Names are the same everywhere: `run_id`, `sha256`,
 `created_at`, `step`.
+
+Frozen means the fields cannot be reassigned; the dicts inside (params,
+metrics, tags) are plain dicts built for this result, so changing one changes
+nothing stored, and a result holding one is not hashable. `.as_dict()` keeps
+Python values: a NaN or infinite metric stays a float, which `json.dumps`
+writes as NaN / Infinity (not strict JSON; the CLI's `--json` writes them as
+the strings "NaN", "Infinity", "-Infinity").
 """
 
 from __future__ import annotations

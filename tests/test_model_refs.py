@@ -150,6 +150,11 @@ def test_a_missing_alias_in_the_pair_form_is_a_missing_version(clf):
         clf.load_registered_model("clf@champion")  # the pair form: no model has that name
 
 
+def test_an_empty_alias_in_the_pair_form_is_named_as_given(clf):
+    with pytest.raises(exceptions.ModelVersionNotFound, match="version '@' not found"):
+        clf.load_registered_model("clf", "@")
+
+
 ODD_NAMES = ["team/clf", "x/3", "a@b", "feat \"v2\"", "back\\slash", "modèle ünï", "spaces in it", "<b>{x}</b>"]
 
 

@@ -179,3 +179,11 @@ def test_versions_are_read_in_chunks_of_bound_ids_with_the_same_result(tracker, 
     assert tracker.get_model_versions("clf") == whole
     assert [(v["version"], v["aliases"]) for v in whole] == [("5", ["b"]), ("4", []), ("3", []), ("2", []),
                                                              ("1", ["a"])]
+
+
+@pytest.mark.parametrize("name, said", [(" ", "blank"), ("", "empty"), ("a\nb", "control character"),
+                                        ("tab\there", "control character")])
+def test_a_model_name_nobody_could_type_is_refused_and_nothing_registered(tracker, model_run, name, said):
+    with pytest.raises(exceptions.InvalidInput, match=said):
+        tracker.register_model(model_run, "model.joblib", name)
+    assert tracker.list_registered_models() == []

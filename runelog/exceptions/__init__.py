@@ -26,7 +26,7 @@ from .runs import (AmbiguousRunId, ExperimentHasActiveRun, ExperimentNotFound, I
 from .artifacts import (ArtifactNotFound, ArtifactPermissionDenied, ArtifactUnreadable, DatasetMismatch,
                         DatasetNotFound, DownloadBlocked, DvcFileError, InputNotFound, InputNotPinned,
                         InvalidArtifactName, ModelNotSerialisable)
-from .registry import (DuplicateModelRegistration, InvalidAlias, InvalidModelVersion, ModelNotFound,
+from .registry import (DuplicateModelRegistration, InvalidAlias, InvalidModelName, InvalidModelVersion, ModelNotFound,
                        ModelSourceRunDeleted, ModelVersionNotFound, NoVersionsFound, RegistryError)
 from .store import (CorruptedMetadata, DatabaseDriverNotInstalled, InvalidDatabaseUrl, LegacyStoreNotFound,
                     MigrationFailed, NoStoreFound, ReadOnlyStore, SchemaOutdated, SchemaTooNew, StoreDamaged,

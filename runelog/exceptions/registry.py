@@ -76,6 +76,15 @@ class InvalidModelVersion(RegistryError, ModelVersionNotFound, InvalidInput):
         )
 
 
+class InvalidModelName(InvalidInput, ValueError):
+    """A model name that could not be read back or typed: blank, or with a control character."""
+
+    def __init__(self, name: str, reason: str):
+        self.model_name = name
+        super().__init__(f"The model name {name!r} {reason}; give the model a name you can type "
+                         "(letters, digits, spaces inside, '-', '_', '.', '/').")
+
+
 class InvalidAlias(InvalidInput, ValueError):
     def __init__(self, alias: str):
         self.alias = alias
