@@ -5,15 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
+from rich import table as rich_table
 from rich.console import Console
+from rich.markup import escape
+from rich.text import Text
 
 from .. import exceptions, formatting
 
 if TYPE_CHECKING:
     from ..stores import StoreChoice
 
-console = Console()
-errors = Console(stderr=True)
+# emoji=False: a stored name such as ":fire:" is printed as typed, not as a picture.
+console = Console(emoji=False)
+errors = Console(stderr=True, emoji=False)
 
 
 class State:
@@ -122,6 +126,45 @@ def fmt_time(iso) -> str:
 
 
 # ------------------------------------------------------------ parsing and rendering helpers
+
+
+def cell(item, style: str = "") -> Text:
+    """A value from the store or the user as printable text, shown exactly as stored.
+
+    Rich reads "[bold]" or "[/x]" in a plain string as markup, which would
+    restyle, hide or crash on stored names; a Text is never parsed. Numbers and
+    None are formatted as table cells (formatting.value). A Text passes through.
+    """
+    if isinstance(item, Text):
+        return item
+    return Text(item if isinstance(item, str) else fmt(item), style=style)
+
+
+def literal(item) -> str:
+    """A stored value inside a markup string (console.print(f"...{literal(name)}...")): its brackets escaped."""
+    return escape(str(item))
+
+
+class Table(rich_table.Table):
+    """A rich Table whose headers, cells, title and caption given as strings are printed literally.
+
+    Every CLI table of stored values is one of these, so no stored text is ever
+    read as markup; a styled cell is passed as `cell(value, style)`.
+    """
+
+    def __init__(self, *headers, title=None, caption=None, **options) -> None:
+        super().__init__(*headers, title=_annotation(title, "table.title"),
+                         caption=_annotation(caption, "table.caption"), **options)
+
+    def add_column(self, header="", *args, **options) -> None:
+        super().add_column(cell(header), *args, **options)
+
+    def add_row(self, *cells, **options) -> None:
+        super().add_row(*(None if c is None else cell(c) for c in cells), **options)
+
+
+def _annotation(text, style: str):
+    return Text(text, style=style) if isinstance(text, str) else text
 
 
 def parse_pairs(pairs: list[str] | None, option: str) -> dict:

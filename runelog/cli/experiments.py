@@ -6,9 +6,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.table import Table
-
-from .common import confirm, console, fmt_time, print_json, show, tracker, tracker_if_any
+from .common import Table, confirm, console, fmt_time, literal, print_json, show, tracker, tracker_if_any
 
 app = typer.Typer(help="List, inspect, export and delete experiments.", no_args_is_help=True)
 
@@ -59,7 +57,7 @@ def get_experiment(name_or_id: str = typer.Argument(..., help="Experiment name o
     experiment = experiment_of(t, name_or_id, rows)
     title = f"Experiment {experiment['name']} (id {experiment['experiment_id']})"
     if not rows:
-        console.print(f"{title} has no runs.", style="yellow")
+        console.print(f"{literal(title)} has no runs.", style="yellow")
         return
     show(runs_table(rows, title=f"{title}: {len(rows)} runs"))
 
@@ -72,7 +70,7 @@ def delete_experiment(name_or_id: str = typer.Argument(..., help="Experiment nam
     runs = t.list_runs(name_or_id)
     confirm(f"Delete experiment '{name_or_id}' and its {len(runs)} runs? This cannot be undone.", yes)
     t.delete_experiment(name_or_id)
-    console.print(f"Deleted experiment '{name_or_id}' ({len(runs)} runs).")
+    console.print(f"Deleted experiment '{literal(name_or_id)}' ({len(runs)} runs).")
 
 
 @app.command("export")
@@ -91,6 +89,6 @@ def export_experiment(name_or_id: str = typer.Argument(..., help="Experiment nam
     except InvalidValue as exc:  # a suffix that is no format: a usage error, nothing was read
         raise typer.BadParameter(str(exc), param_hint="'-o' / '--output'") from None
     if not count:
-        console.print(f"Experiment '{name_or_id}' has no runs to export; no file was written.", style="yellow")
+        console.print(f"Experiment '{literal(name_or_id)}' has no runs to export; no file was written.", style="yellow")
         return
-    console.print(f"Exported {count} runs to {target}.")
+    console.print(f"Exported {count} runs to {literal(target)}.")

@@ -7,10 +7,9 @@ import tempfile
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
 from ..progress import terminal
-from .common import console, print_json, store_exists, tracker
+from .common import Table, console, literal, print_json, store_exists, tracker
 
 KINDS = ("experiment", "run", "model version")
 
@@ -50,9 +49,9 @@ def _render(report) -> None:
     console.print(table)
     for item in report.items:
         if item.outcome == "failed":
-            console.print(f"[red]failed[/] {item.path}: {item.message}", highlight=False, soft_wrap=True)
+            console.print(f"[red]failed[/] {literal(item.path)}: {literal(item.message)}", highlight=False, soft_wrap=True)
         elif item.outcome == "note":
-            console.print(f"[yellow]note[/] {item.path}: {item.message}", highlight=False, soft_wrap=True)
+            console.print(f"[yellow]note[/] {literal(item.path)}: {literal(item.message)}", highlight=False, soft_wrap=True)
     done = "Dry run: nothing was changed." if report.dry_run else "Done."
     imported = "to import" if report.dry_run else "imported"
     failed = f" [red]{report.failed} failed[/] (listed above)." if report.failed else ""

@@ -9,11 +9,10 @@ from typing import Optional
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 from rich.tree import Tree
 
 from .. import exceptions
-from .common import console, print_json, require_store, short, state, tracker
+from .common import Table, console, print_json, require_store, short, state, tracker
 
 
 def sql(
@@ -25,11 +24,18 @@ def sql(
     """Run one reading SQL statement on the store (SELECT, WITH ... SELECT, VALUES, EXPLAIN).
 
     Anything else is refused before it runs, and the database connection is
-    read-only as well (docs/sql.md).
+    read-only as well (docs/sql.md). With --json, a column name that repeats
+    gets a suffix (a, a_2, a_3) so that no column is lost; CSV and the table
+    keep the names as they are. Ctrl-C stops a running query (exit 130).
     """
-    if (query is None) == (file is None):
+    if query is None and file is None:
+        raise typer.BadParameter("give a query (SELECT ...) or --file FILE holding one")
+    if query is not None and file is not None:
         raise typer.BadParameter("give a query or --file, not both")
     if file is not None:
+        if file.is_dir():
+            raise typer.BadParameter(f"{file} is a folder; give the file that holds the statement",
+                                     param_hint="'--file'")
         if not file.is_file():
             raise exceptions.SqlFileNotFound(str(file))
         try:
@@ -38,7 +44,8 @@ def sql(
             raise exceptions.SqlFileNotText(str(file)) from None
     columns, rows = _reader().sql(query)
     if as_json:
-        print_json([dict(zip(columns, row, strict=True)) for row in rows])
+        keys = unique_names(columns)
+        print_json([dict(zip(keys, row, strict=True)) for row in rows])
     elif as_csv:
         writer = csv.writer(sys.stdout)
         writer.writerow(columns)
@@ -48,6 +55,20 @@ def sql(
         for row in rows:
             table.add_row(*("" if v is None else str(v) for v in row))
         console.print(table)
+
+
+def unique_names(columns: list[str]) -> list[str]:
+    """Column names made unique for JSON objects: a repeated name gets _2, _3, ..., skipping names the
+    statement itself gives a column, so that no value is lost."""
+    taken, seen, names = set(columns), set(), []
+    for name in columns:
+        unique, n = name, 1
+        while unique in seen or (unique != name and unique in taken):
+            n += 1
+            unique = f"{name}_{n}"
+        seen.add(unique)
+        names.append(unique)
+    return names
 
 
 def _reader():
@@ -67,9 +88,11 @@ def lineage(
     as_json: bool = typer.Option(False, "--json", help="Write the edges as JSON."),
 ) -> None:
     """Show a run's lineage as a tree: the runs and exact artifacts it used (or that used it)."""
-    t = tracker()
-    if (run is None) == (model is None):
+    if run is None and model is None:
+        raise typer.BadParameter("give the RUN to start from, or --model MODEL")
+    if run is not None and model is not None:
         raise typer.BadParameter("give a RUN or --model, not both")
+    t = tracker()
     if model is not None:
         version = t.get_model_version(model)
         if version.run_id is None:

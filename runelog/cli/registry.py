@@ -6,9 +6,7 @@ from enum import Enum
 from typing import Optional
 
 import typer
-from rich.table import Table
-
-from .common import console, fmt_time, parse_pairs, print_json, short, show, tracker, tracker_if_any
+from .common import Table, console, fmt_time, literal, parse_pairs, print_json, short, show, tracker, tracker_if_any
 
 app = typer.Typer(help="Register models and manage their versions and tags.", no_args_is_help=True)
 
@@ -26,7 +24,7 @@ def register(run: str = typer.Argument(..., help="Run id or unique prefix."),
              tag: Optional[list[str]] = typer.Option(None, "--tag", help="KEY=VALUE (repeatable).")) -> None:
     """Register a run's artifact as the next version of a model (no copy is made)."""
     version = tracker().register_model(run, artifact, name, tags=parse_pairs(tag, "--tag"))
-    console.print(f"Registered {name} version {version}.")
+    console.print(f"Registered {literal(name)} version {version}.")
 
 
 class ModelSort(str, Enum):
@@ -95,7 +93,7 @@ def get_versions(name: str = typer.Argument(..., help="Model name."),
     if as_json:
         return print_json(versions)
     if not versions:  # as 0.2.0: an empty answer, said plainly, not an error
-        console.print(f"No versions found for model '{name}'. See the registered models with "
+        console.print(f"No versions found for model '{literal(name)}'. See the registered models with "
                       "`runelog registry list`.", style="yellow")
         return
     table = Table("version", "aliases", "registered", "source run", "artifact", "sha256", "tags",
@@ -118,7 +116,7 @@ def tag(name: str = typer.Argument(..., help="Model name."),
         tags = t.remove_model_tags(name, version, remove)
     if add:
         tags = t.add_model_tags(name, version, parse_pairs(add, "--add"))
-    console.print(f"{name} v{version} tags: {_tags(tags)}")
+    console.print(f"{literal(name)} v{literal(version)} tags: {literal(_tags(tags))}")
 
 
 @app.command("alias")
@@ -130,9 +128,9 @@ def alias(name: str = typer.Argument(..., help="Model name."),
     t = tracker()
     if delete:
         t.delete_model_alias(name, alias_name)
-        console.print(f"Removed alias {alias_name} of {name}.")
+        console.print(f"Removed alias {literal(alias_name)} of {literal(name)}.")
         return
     if version is None:
         raise typer.BadParameter("give the VERSION to point the alias at, or --delete", param_hint="VERSION")
     number = t.set_model_alias(name, alias_name, version)
-    console.print(f"{name}@{alias_name} -> version {number}")
+    console.print(f"{literal(name)}@{literal(alias_name)} -> version {number}")

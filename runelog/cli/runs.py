@@ -7,13 +7,12 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
 from ..exceptions import InvalidSortKey, RunNotFound
 from ..types import RUN_STATUSES
-from .common import (confirm, console, fmt, fmt_size, fmt_time, parse_pairs, print_json, short, show, tracker,
-                     tracker_if_any)
+from .common import (Table, cell, confirm, console, fmt, fmt_size, fmt_time, literal, parse_pairs, print_json, short,
+                     show, tracker, tracker_if_any)
 
 app = typer.Typer(help="List, inspect, compare, download from and delete runs.", no_args_is_help=True)
 
@@ -22,8 +21,8 @@ STATUS_COLOURS = {"FINISHED": "green", "FAILED": "red", "KILLED": "yellow", "RUN
 Status = Enum("Status", {s: s for s in RUN_STATUSES}, type=str)  # type: ignore[misc]  # --status choices, checked by click
 
 
-def status_cell(status: str) -> str:
-    return f"[{STATUS_COLOURS.get(status, 'white')}]{status}[/]"
+def status_cell(status: str) -> Text:
+    return Text(status, style=STATUS_COLOURS.get(status, "white"))
 
 
 def runs_table(rows: list[dict], title: str, width: int | None = None, wide: bool = False) -> Table:
@@ -42,19 +41,20 @@ def runs_table(rows: list[dict], title: str, width: int | None = None, wide: boo
     # A param named like a metric or a fixed column gets the name --sort-by knows it by.
     param_header = {p: f"param_{p}" if p in fixed or p in metrics else p for p in varying}
     ids = [r["run_id"] if wide else short(r["run_id"]) for r in rows]
-    columns = {  # header -> (cells, cap on width, kind), in display order
-        "run": (ids, None, "id"),
-        "name": ([r["run_name"] or "" for r in rows], 20, "name"),
-        "status": ([status_cell(r["status"]) + (" [yellow](stale)[/]" if r.get("stale") else "") for r in rows],
+    columns: dict[str, tuple[list[Text], int | None, str]] = {  # header -> (cells, cap, kind), display order
+        "run": ([cell(i) for i in ids], None, "id"),
+        "name": ([cell(r["run_name"] or "") for r in rows], 20, "name"),
+        "status": ([Text.assemble(status_cell(r["status"]), (" (stale)", "yellow") if r.get("stale") else "")
+                    for r in rows],
                    None, "status"),
-        "started": ([fmt_time(r["start_time"])[5:16] for r in rows], None, "started"),
-        **{m: ([fmt(r["metrics"].get(m)) for r in rows], 12, "metric") for m in metrics},
-        **{param_header[p]: ([fmt(r["params"].get(p)) for r in rows], 16, "param") for p in varying},
+        "started": ([cell(fmt_time(r["start_time"])[5:16]) for r in rows], None, "started"),
+        **{m: ([cell(r["metrics"].get(m)) for r in rows], 12, "metric") for m in metrics},
+        **{param_header[p]: ([cell(r["params"].get(p)) for r in rows], 16, "param") for p in varying},
     }
 
     def cost(header: str) -> int:
         values, cap, _ = columns[header]
-        natural = max([len(header)] + [len(Text.from_markup(v).plain) for v in values])
+        natural = max([len(header)] + [v.cell_len for v in values])
         return (natural if cap is None else min(cap, natural)) + 3  # padding and border
 
     priority = ["run", "status", "name", *metrics, "started", *(param_header[p] for p in varying)]
@@ -75,7 +75,7 @@ def runs_table(rows: list[dict], title: str, width: int | None = None, wide: boo
         if header not in shown:
             continue
         if kind == "id":
-            table.add_column(header, no_wrap=True, min_width=len(values[0]) if values else 8)
+            table.add_column(header, no_wrap=True, min_width=values[0].cell_len if values else 8)
         elif kind == "param":
             table.add_column(header, header_style="bold cyan", style="cyan", no_wrap=True, overflow="ellipsis",
                              max_width=cap)
@@ -145,7 +145,7 @@ def list_runs(
         return print_json(rows)
     if not rows:
         which = " match these filters" if (tag or status or filter_text) else " found"
-        console.print(f"No runs{which} in experiment '{experiment}'.", style="yellow")
+        console.print(f"No runs{which} in experiment '{literal(experiment)}'.", style="yellow")
         return
     show(runs_table(rows, title=f"Runs of {experiment}", wide=wide))
 
@@ -165,14 +165,16 @@ def get_run(run: str = typer.Argument(..., help="Run id or unique prefix."), as_
     if as_json:
         return print_json({**details, "experiment_name": experiment["name"], "metrics": metrics,
                            "artifacts": artifacts})
-    console.print(f"[bold]run {run_id}[/] {meta['run_name'] or ''}  {status_cell(meta['status'])}")
-    console.print(f"experiment {experiment['name']} (id {meta['experiment_id']})  "
-                  f"started {fmt_time(meta['start_time'])}  "
-                  f"ended {fmt_time(meta['end_time'])}  host {meta['host']} pid {meta['pid']}")
+    console.print(Text.assemble((f"run {run_id}", "bold"), " ", cell(meta["run_name"] or ""), "  ",
+                                status_cell(meta["status"])))
+    console.print(cell(f"experiment {experiment['name']} (id {meta['experiment_id']})  "
+                       f"started {fmt_time(meta['start_time'])}  "
+                       f"ended {fmt_time(meta['end_time'])}  host {meta['host']} pid {meta['pid']}"))
     if meta["git_commit"]:
-        console.print(f"git {meta['git_commit'][:12]} on {meta['git_branch']}{' (dirty)' if meta['git_dirty'] else ''}")
+        console.print(cell(f"git {meta['git_commit'][:12]} on {meta['git_branch']}"
+                           f"{' (dirty)' if meta['git_dirty'] else ''}"))
     if meta["error"]:
-        console.print(f"[red]error: {meta['error']}[/]")
+        console.print(cell(f"error: {meta['error']}", "red"))
     sections: list[tuple[str, list[str], list[tuple[str, ...]]]] = [
         ("Params", ["key", "value"], [(k, fmt(v)) for k, v in details["params"].items()]),
         ("Metrics", ["key", "last value", "step", "points"],
@@ -213,7 +215,7 @@ def download_artifact(run: str = typer.Argument(..., help="Run id or unique pref
                       output: Path = typer.Option(Path("."), "-o", "--output-path", help="Folder to write into.")) -> None:
     """Copy an artifact, or a whole logged folder, out of the store (every hash is checked on the way)."""
     path = tracker().download_artifact(run, name, str(output))
-    console.print(f"Downloaded {name} to {path}", highlight=False, soft_wrap=True)
+    console.print(cell(f"Downloaded {name} to {path}"), highlight=False, soft_wrap=True)
 
 
 @app.command("compare")
@@ -243,7 +245,7 @@ def compare_runs(
     for key, values in comparison.params.items():
         cells = [fmt(v) for v in values]
         differ = key in comparison.differing_params
-        params.add_row(key, *[f"[yellow]{v}[/]" if differ else v for v in cells])
+        params.add_row(key, *[cell(v, "yellow" if differ else "") for v in cells])
     metrics = Table("metric", *ids, "best is", title="Metrics",
                     caption="The best value is green only where the direction is known: --lower-is-better, "
                             "--higher-is-better, or a name such as loss or error (lower).")
@@ -252,9 +254,9 @@ def compare_runs(
         source = comparison.direction_source[key]
         known = source != "default"  # a guess (higher) is not shown as a winner
         best = set(comparison.best_run_ids[key]) if known else set()
-        cells = [f"[bold green]{fmt(v)}[/]" if run_id in best else fmt(v)
+        shown = [cell(v, "bold green" if run_id in best else "")
                  for run_id, v in zip(comparison.run_ids, values, strict=True)]
-        metrics.add_row(key, *cells, f"{direction} ({_why(key, direction, source)})" if known else "[dim]unknown[/]")
+        metrics.add_row(key, *shown, f"{direction} ({_why(key, direction, source)})" if known else cell("unknown", "dim"))
     show(params, console)
     show(metrics, console)
 

@@ -6,11 +6,10 @@ from typing import Optional
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from .. import exceptions, formatting
 from ..progress import terminal
-from .common import confirm, console, errors, print_json, tracker
+from .common import Table, cell, confirm, console, errors, literal, print_json, tracker
 
 
 def parse_duration(text: str, option: str = "--grace") -> float:
@@ -34,7 +33,7 @@ def verify(run: Optional[str] = typer.Option(None, "--run", help="Only this run'
     else:
         table = Table("blob", "problem", "referenced by", title=f"{len(report.problems)} of {report.checked} blobs are bad")
         for p in report.problems:
-            table.add_row(p.sha256[:16], f"[red]{p.problem}[/]", "\n".join(p.references))
+            table.add_row(p.sha256[:16], cell(p.problem, "red"), "\n".join(p.references))
         console.print(table)
     if not report.ok:
         raise typer.Exit(1)
@@ -78,18 +77,18 @@ def backup(dest: str = typer.Argument(..., help="A new folder for the copy; it b
         print_json({**{k: v for k, v in report.__dict__.items() if k != "problems"},
                     "problems": [p.__dict__ for p in report.problems]})
     else:
-        console.print(f"Backed up {report.runs} runs to {report.database}.")
+        console.print(f"Backed up {report.runs} runs to {literal(report.database)}.")
         if report.blobs_skipped:
-            console.print(f"Blobs were not copied: the artifact files stay in {t.location.blob_dir}; copy that "
-                          f"folder to {report.store}/.runelog/blobs to make the copy whole.")
+            console.print(f"Blobs were not copied: the artifact files stay in {literal(t.location.blob_dir)}; copy "
+                          f"that folder to {literal(report.store)}/.runelog/blobs to make the copy whole.")
         else:
-            console.print(f"Copied {report.blobs} blobs ({report.bytes} bytes) to {report.store}/.runelog/blobs.")
-        console.print(f"Open the copy with `runelog --store {report.store} ...` or get_tracker({report.store!r}).")
+            console.print(f"Copied {report.blobs} blobs ({report.bytes} bytes) to {literal(report.store)}/.runelog/blobs.")
+        console.print(cell(f"Open the copy with `runelog --store {report.store} ...` or get_tracker({report.store!r})."))
         if report.problems:
             table = Table("blob", "problem", "referenced by",
                           title=f"{len(report.problems)} blobs could not be copied")
             for p in report.problems:
-                table.add_row(p.sha256[:16], f"[red]{p.problem}[/]", "\n".join(p.references))
+                table.add_row(p.sha256[:16], cell(p.problem, "red"), "\n".join(p.references))
             console.print(table)
     if report.problems:
         raise typer.Exit(1)
