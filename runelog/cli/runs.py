@@ -18,6 +18,7 @@ app = typer.Typer(help="List, inspect, compare, download from and delete runs.",
 
 Json = typer.Option(False, "--json", help="Print one JSON document instead of tables.")
 STATUS_COLOURS = {"FINISHED": "green", "FAILED": "red", "KILLED": "yellow", "RUNNING": "blue"}
+OLDEST_FIRST = "attributes.start_time ASC"  # `runs list`'s one default order, as 0.2.0's
 Status = Enum("Status", {s: s for s in RUN_STATUSES}, type=str)  # type: ignore[misc]  # --status choices, checked by click
 
 
@@ -87,6 +88,24 @@ def runs_table(rows: list[dict], title: str, width: int | None = None, wide: boo
     return table
 
 
+def check_tag_filter(tags: dict) -> None:
+    """A --tag value no tag can hold (1e999 reads as infinity) is a usage error of the filter, said as one."""
+    import math
+
+    def finite(value) -> bool:
+        if isinstance(value, float):
+            return math.isfinite(value)
+        if isinstance(value, dict):
+            return all(finite(v) for v in value.values())
+        return all(finite(v) for v in value) if isinstance(value, list) else True
+
+    for key, value in tags.items():
+        if not finite(value):
+            raise typer.BadParameter(
+                f"{key}={value!r}: a tag never holds a non-finite number, so this filter could match no run; "
+                f"to filter on the text, quote it as JSON: --tag '{key}=\"...\"'", param_hint="'--tag'")
+
+
 def list_or_usage_error(t, experiment: str, **query) -> list[dict]:
     """tracker.list_runs, with a sort key that names nothing reported as a usage error (exit 2)."""
     try:
@@ -111,7 +130,8 @@ def list_runs(
              "tags.stage = 'prod' and attributes.status = 'FINISHED'\" (see docs/querying.md)."),
     order_by: Optional[str] = typer.Option(
         None, "--order-by", metavar="TERMS",
-        help="Sort terms, most important first: \"metrics.acc DESC, params.lr\" (default: newest first)."),
+        help="Sort terms, most important first: \"metrics.acc DESC, params.lr\" (default: oldest first, "
+             "with or without --filter, as 0.2.0 listed runs)."),
     sort_by: Optional[str] = typer.Option(None, "--sort-by", "-s",
                                           help="start_time, status, run_name, param_<key> or a metric key."),
     desc: bool = typer.Option(False, "--desc", "-d", help="Sort in descending order."),
@@ -128,15 +148,20 @@ def list_runs(
     """The runs of an experiment with their params, tags and latest metric values.
 
     --filter and --order-by speak the API's query language (tracker.find_runs); --tag and --status narrow either way; --sort-by and --desc are the older sort, kept as it was.
+    Runs are listed oldest first unless --order-by, or --sort-by/--desc, says otherwise; a filter never changes the order.
     """
     tags = parse_pairs(tag, "--tag")
+    check_tag_filter(tags)
     statuses = [s.value for s in status] if status else None
     if filter_text is not None or order_by is not None:
         if sort_by or desc:
+            given = "--sort-by/--desc" if sort_by and desc else ("--sort-by" if sort_by else "--desc")
+            used = " and ".join(f"--{o}" for o, v in (("filter", filter_text), ("order-by", order_by)) if v is not None)
             raise typer.BadParameter(
-                "use --order-by or --sort-by/--desc, not both: with --filter, sort by --order-by "
-                "(\"metrics.acc DESC\")", param_hint="'--order-by' / '--sort-by'")
-        found = tracker().find_runs(experiment, filter_text, order_by, limit, tags=tags, status=statuses)
+                f"give {used} or {given}, not both: to sort filtered runs, use --order-by "
+                "(\"metrics.acc DESC\")", param_hint=f"'{given}'")
+        found = tracker().find_runs(experiment, filter_text, order_by or OLDEST_FIRST, limit, tags=tags,
+                                    status=statuses)
         rows = [run.as_dict() for run in found]
     else:
         rows = list_or_usage_error(tracker(), experiment, tags=tags, status=statuses, sort_by=sort_by,
