@@ -62,6 +62,17 @@ _SQLITE_ACTIONS = {
 }
 
 
+# Table-valued pragma functions that only describe the schema or the build (SQLite offers a
+# table-valued form only for pragmas without side effects; this list keeps to introspection).
+# The authorizer allows these pragmas and no other; PRAGMA statements stay refused by sql_guard.
+SQLITE_READ_PRAGMAS = frozenset({
+    "table_info", "table_xinfo", "table_list", "index_list", "index_info", "index_xinfo", "foreign_key_list",
+    "database_list", "collation_list", "function_list", "module_list", "pragma_list", "compile_options",
+    "user_version", "schema_version", "application_id", "page_count", "page_size", "freelist_count", "encoding",
+})
+_PRAGMA_FUNCTION = re.compile(r"\bpragma_(\w+)", re.IGNORECASE)
+
+
 def run_readonly(location: db.StoreLocation, statement: str,
                  params: dict[str, Any] | None = None) -> tuple[list[str], list[tuple]]:
     """Run one reading statement; return (column names, rows).
@@ -91,10 +102,13 @@ def execute_sqlite(path, statement: str, params: dict[str, Any] | None = None) -
     from sqlalchemy.pool import NullPool
 
     denied: list[str] = []
+    pragmas = {name.lower() for name in _PRAGMA_FUNCTION.findall(statement)}
 
     def authorize(action, arg1, arg2, _database, _trigger):
         if action in _SQLITE_ALLOWED and not (action == sqlite3.SQLITE_FUNCTION
                                               and sql_guard.forbidden_function(arg2 or "")):
+            return sqlite3.SQLITE_OK
+        if action == sqlite3.SQLITE_PRAGMA and (arg1 or "").lower() in SQLITE_READ_PRAGMAS:
             return sqlite3.SQLITE_OK
         detail = " ".join(str(a) for a in (arg1, arg2) if a)
         denied.append(f"{_SQLITE_ACTIONS.get(action, f'action {action}')} {detail}".strip())
@@ -107,7 +121,7 @@ def execute_sqlite(path, statement: str, params: dict[str, Any] | None = None) -
         with engine.connect() as conn:
             raw = sqlite_driver(conn.connection)
             raw.execute("PRAGMA query_only = ON")
-            _warm_table_functions(raw)
+            _warm_table_functions(raw, pragmas)
             if hasattr(raw, "enable_load_extension"):
                 raw.enable_load_extension(False)
             if sys.version_info >= (3, 11):  # setlimit is new in 3.11
@@ -119,7 +133,7 @@ def execute_sqlite(path, statement: str, params: dict[str, Any] | None = None) -
                 raw.set_authorizer(None)
     except StatementError as exc:
         if denied:
-            raise exceptions.SqlNotAllowed(statement, f"SQLite's guard denied {denied[0]}") from None
+            raise exceptions.SqlNotAllowed(statement, _denial(denied, pragmas)) from None
         if "one statement at a time" in _reason(exc):
             raise exceptions.SqlNotAllowed(statement, "it holds more than one statement (SQLite refused it)") from None
         raise exceptions.QueryFailed(statement, _reason(exc)) from None
@@ -253,14 +267,25 @@ def _strings(node: dict):
             yield from (v for v in value if isinstance(v, str))
 
 
-def _warm_table_functions(raw: sqlite3.Connection) -> None:
-    # SQLite sets up a table-valued function (json_each, json_tree) on its first use in a
-    # connection, and asks the authorizer about an UPDATE of sqlite_master while doing it
-    # (nothing is written). Using them once before the authorizer is installed keeps the
-    # authorizer strict and these reads allowed.
-    for function in ("json_each", "json_tree"):
+def _denial(denied: list[str], pragmas: set[str]) -> str:
+    """Why SQLite's authorizer refused the statement, in words that name the real cause."""
+    refused = sorted(pragmas - SQLITE_READ_PRAGMAS)
+    if refused and (denied[0].startswith(("UPDATE sqlite_master", "PRAGMA"))):
+        return (f"it reads pragma_{refused[0]}, which is not one of the table-valued pragmas runelog sql "
+                f"allows ({', '.join('pragma_' + p for p in sorted(SQLITE_READ_PRAGMAS))})")
+    return f"SQLite's guard denied {denied[0]}"
+
+
+def _warm_table_functions(raw: sqlite3.Connection, pragmas: frozenset[str] | set[str] = frozenset()) -> None:
+    # SQLite sets up a table-valued function (json_each, json_tree, pragma_table_info) on its
+    # first use in a connection, and asks the authorizer about an UPDATE of sqlite_master while
+    # doing it (nothing is written). Using them once before the authorizer is installed keeps
+    # the authorizer strict and these reads allowed; only the allowed pragmas the statement names.
+    allowed = sorted(f"pragma_{name}" for name in pragmas & SQLITE_READ_PRAGMAS)
+    for function in ("json_each", "json_tree", *allowed):
         try:
-            raw.execute(f"SELECT 1 FROM {function}('[]') LIMIT 0").fetchall()
+            source = f"{function}('[]')" if function.startswith("json_") else function
+            raw.execute(f"SELECT 1 FROM {source} LIMIT 0").fetchall()
         except sqlite3.Error:  # built without JSON
             pass
 

@@ -147,7 +147,9 @@ def test_table_valued_pragma_reads_are_allowed(three_runs):
     root, _ = three_runs
     result = invoke(root, "sql", "SELECT name FROM pragma_table_info('runs')", "--json")
     assert result.exit_code == 0, result.output
-    assert {"run_id": "run_id"} in [{"run_id": r["name"]} for r in json.loads(result.output)]
+    assert {"id", "experiment_id", "status"} <= {r["name"] for r in json.loads(result.output)}
+    refused = invoke(root, "sql", "SELECT * FROM pragma_optimize")
+    assert refused.exit_code == 1 and "pragma_optimize" in refused.output and "sqlite_master" not in refused.output
 
 
 def test_sql_that_writes_is_still_refused(three_runs):
