@@ -189,7 +189,8 @@ def test_compare_json_has_the_comparison(three_runs):
     assert result.exit_code == 0, result.output
     document = json.loads(result.output)
     assert document["run_ids"] == [ids[0], run.id]
-    assert document["metrics"]["acc"] == [0.0, "NaN"]
+    assert document["metrics"]["acc"]["values"] == {ids[0]: 0.0, run.id: "NaN"}
+    assert [r["run_id"] for r in document["runs"]] == [ids[0], run.id]
     plain = json.loads(invoke(root, "runs", "compare", ids[0], run.id, "--json").output)
     assert [d["meta"]["run_id"] for d in plain] == [ids[0], run.id]  # the 0.2.0-era list is unchanged
 

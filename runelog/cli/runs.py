@@ -250,10 +250,17 @@ def compare_runs(
         None, "--lower-is-better", help="A metric where lower wins, such as a loss (repeatable)."),
     higher_is_better: Optional[list[str]] = typer.Option(
         None, "--higher-is-better", help="A metric where higher wins, such as accuracy (repeatable)."),
-    as_json: bool = Json,
+    as_json: bool = typer.Option(False, "--json", help="Print each run's details as one JSON list (as before)."),
+    as_comparison: bool = typer.Option(
+        False, "--comparison",
+        help="Print the comparison itself as JSON (tracker.compare_runs(...).as_dict(): run_ids, params, "
+             "metrics, differing_params, best_run_ids, ...; NaN and infinities as strings)."),
 ) -> None:
     """Params and latest metrics side by side (tracker.compare_runs): differing params in yellow, and the
-    best value of a metric in green when its direction is known (a flag, or a name such as loss or error)."""
+    best value of a metric in green when its direction is known (a flag, or a name such as loss or error).
+
+    --json keeps its old meaning, each run's details; --comparison (with or without --json) prints the
+    comparison the tables show."""
     if len(runs) < 2:
         raise typer.BadParameter("give at least two runs", param_hint="RUNS")
     clash = set(lower_is_better or []) & set(higher_is_better or [])
@@ -261,10 +268,12 @@ def compare_runs(
         raise typer.BadParameter(f"{', '.join(sorted(clash))} cannot be both lower- and higher-is-better",
                                  param_hint="'--lower-is-better' / '--higher-is-better'")
     t = tracker()
-    if as_json:
+    if as_json and not as_comparison:
         return print_json([_details(t, run) for run in runs])
     told = {**{key: True for key in lower_is_better or []}, **{key: False for key in higher_is_better or []}}
     comparison = t.compare_runs(runs, told or None)
+    if as_comparison:
+        return print_json(comparison.as_dict())
     ids = [short(run_id) for run_id in comparison.run_ids]
     params = Table("param", *ids, title="Params")
     for key, values in comparison.params.items():
