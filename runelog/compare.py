@@ -36,13 +36,30 @@ def compare_runs(session, run_ids: list[str], lower_is_better: bool | Mapping[st
 
     `lower_is_better`: None reads each metric's name; True or False applies to every metric;
     a dict {metric: bool} decides those metrics (the rest by name); a list or set of metric
-    names makes those lower-is-better (the rest by name).
-    Raises RunNotFound / AmbiguousRunId for an id, InvalidValue for no ids.
+    names (or one name) makes those lower-is-better (the rest by name).
+    Raises RunNotFound / AmbiguousRunId for an id, InvalidValue for no ids or another lower_is_better.
     """
     if isinstance(run_ids, str) or not run_ids:
         raise exceptions.InvalidValue("Give compare_runs a list of one or more run ids, e.g. [run_a, run_b].")
+    lower_is_better = checked_direction(lower_is_better)
     full_ids = list(dict.fromkeys(runs.resolve_run_id(session, run_id) for run_id in run_ids))
     return comparison_of(queries.runs_by_id(session, full_ids), lower_is_better)
+
+
+def checked_direction(lower_is_better: Any) -> bool | Mapping[str, bool] | frozenset[str] | None:
+    """`lower_is_better` as None, a bool, a {metric: bool} dict or a set of names (one name: a set of one)."""
+    if lower_is_better is None or isinstance(lower_is_better, bool):
+        return lower_is_better
+    if isinstance(lower_is_better, str):
+        return frozenset([lower_is_better])
+    if isinstance(lower_is_better, Mapping):
+        if all(isinstance(k, str) and isinstance(v, bool) for k, v in lower_is_better.items()):
+            return lower_is_better
+    elif isinstance(lower_is_better, Collection) and all(isinstance(k, str) for k in lower_is_better):
+        return frozenset(lower_is_better)
+    raise exceptions.InvalidValue(
+        f"lower_is_better is True or False, a metric name, a list of metric names or a dict "
+        f"{{metric: True/False}}, not {lower_is_better!r}.")
 
 
 def comparison_of(found: list[RunInfo], lower_is_better=None) -> RunComparison:
@@ -83,7 +100,9 @@ def _direction(key: str, lower_is_better) -> tuple[bool, str]:
         return lower_is_better, "caller"
     if isinstance(lower_is_better, Mapping) and key in lower_is_better:
         return bool(lower_is_better[key]), "caller"
-    if (lower_is_better is not None and not isinstance(lower_is_better, (Mapping, str))
+    if isinstance(lower_is_better, str):
+        lower_is_better = (lower_is_better,)
+    if (lower_is_better is not None and not isinstance(lower_is_better, Mapping)
             and key in lower_is_better):
         return True, "caller"
     if lower_is_better_by_name(key):

@@ -17,7 +17,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from .exceptions import InvalidFilter
 from .filters import (ATTRIBUTES, ENTITIES, TIME_ATTRIBUTES, AllOf, AnyOf, Comparison, Key,
-                      Literal, SortTerm, _describe_key)
+                      MAX_FILTER_TERMS, Literal, SortTerm, _describe_key)
 
 # ---------------------------------------------------------------- the grammar
 
@@ -26,10 +26,8 @@ from .filters import (ATTRIBUTES, ENTITIES, TIME_ATTRIBUTES, AllOf, AnyOf, Compa
 # (lark turns a key token that is exactly "and" into the AND keyword).
 GRAMMAR = r"""
 ?filter: expr
-?expr: conj
-     | expr _OR conj              -> any_of
-?conj: atom
-     | conj _AND atom             -> all_of
+?expr: conj (_OR conj)*          -> any_of
+?conj: atom (_AND atom)*         -> all_of
 ?atom: comparison
      | "(" expr ")"
 comparison: KEY OPERATOR value            -> compare
@@ -52,7 +50,7 @@ _AND: "and"i
 _OR: "or"i
 _IN: "in"i
 _NOT: "not"i
-KEY: /[A-Za-z_][A-Za-z0-9_]*(\.(`(?:[^`]|``)*`|"(?:[^"]|"")*"|[A-Za-z0-9_][A-Za-z0-9_.\-:\/]*))?/i
+KEY: /[^\W\d][\w]*(\.(`(?:[^`]|``)*`|"(?:[^"]|"")*"|\w[\w.\-:\/]*))?/i
 STRING: /'(?:[^']|'')*'/ | /"(?:[^"]|"")*"/
 NUMBER: /[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?/
 
@@ -82,15 +80,43 @@ _EXPECTED = {
 def parse(text: str, start: str):
     """The tree of `text` from start rule "filter" or "order"; raises InvalidFilter with the position."""
     what = "filter" if start == "filter" else "order_by"
+    _check_text(text, what)
     try:
         tree = _parser().parse(text, start=start)
-        return _Build(text, what).transform(tree)
+        built = _Build(text, what).transform(tree)
     except VisitError as exc:  # a check in _Build failed: it raised InvalidFilter with the position
         if isinstance(exc.orig_exc, InvalidFilter):
             raise exc.orig_exc from None
         raise
     except UnexpectedInput as exc:
         raise _syntax_error(text, exc, what) from None
+    terms = _count_terms(built) if start == "filter" else len(built)
+    if terms > MAX_FILTER_TERMS:
+        raise InvalidFilter(text, f"{what} too long: {terms} terms, at most {MAX_FILTER_TERMS}", None, what)
+    return built
+
+
+def _check_text(text: str, what: str) -> None:
+    """Refuse what no database can be sent: a lone surrogate (not UTF-8)."""
+    bad = _SURROGATE.search(text)
+    if bad:
+        raise InvalidFilter(_SURROGATE.sub("\ufffd", text), f"the character {bad.group()!r} is not valid Unicode text (a lone "
+                            "surrogate); decode the text properly", bad.start(), what)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _count_terms(node) -> int:
+    """Comparisons in a tree, without recursion (parentheses nest)."""
+    count, pending = 0, [node]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, (AllOf, AnyOf)):
+            pending.extend(item.parts)
+        else:
+            count += 1
+    return count
 
 
 def _syntax_error(text: str, exc: UnexpectedInput, what: str) -> InvalidFilter:
@@ -149,11 +175,15 @@ class _Build(Transformer):
         raise InvalidFilter(self.text, reason, position, self.what)
 
     # -- structure
-    def any_of(self, left, right):
-        return AnyOf((*(left.parts if isinstance(left, AnyOf) else (left,)), right))
+    def any_of(self, *parts):  # a flat list: a chain of 5,000 ORs never recurses
+        if len(parts) == 1:
+            return parts[0]
+        return AnyOf(tuple(p for part in parts for p in (part.parts if isinstance(part, AnyOf) else (part,))))
 
-    def all_of(self, left, right):
-        return AllOf((*(left.parts if isinstance(left, AllOf) else (left,)), right))
+    def all_of(self, *parts):
+        if len(parts) == 1:
+            return parts[0]
+        return AllOf(tuple(p for part in parts for p in (part.parts if isinstance(part, AllOf) else (part,))))
 
     def values(self, *items):
         return tuple(items)
@@ -193,6 +223,8 @@ class _Build(Transformer):
             name = _unquote(name)
         if not name:
             self.fail("the key's name is empty", position + len(prefix) + 1)
+        if "\x00" in name:  # codec.check_key never stores one: refused alike on both databases
+            self.fail("a key cannot contain a NUL character, so none matches", position + len(prefix) + 1)
         if entity == "attribute":
             column = ATTRIBUTES.get(name.lower())
             if column is None:
@@ -222,6 +254,11 @@ class _Build(Transformer):
     def checked(self, key: Key, op: str, values: tuple[Literal, ...], op_position: int) -> Comparison:
         """Refuse what has no meaning (a metric LIKE, a status < 3) here, where the position is known."""
         ordering = op in ("<", "<=", ">", ">=")
+        text_match = key.entity in ("param", "tag") and op in ("=", "!=", "in", "not in")
+        for value in values:  # PostgreSQL's text cannot hold a NUL; a JSON-encoded value (\u0000) can
+            if "\x00" in value.text and not text_match:
+                self.fail("a NUL character can only be in a param's or tag's value compared with =, !=, IN "
+                          "or NOT IN", value.position)
         if "like" in op:
             pattern = values[0]
             if key.entity == "metric" or (key.entity == "attribute" and key.name in TIME_ATTRIBUTES):

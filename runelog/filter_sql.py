@@ -19,14 +19,17 @@ as GLOB there); ILIKE folds ASCII case on SQLite, all case on PostgreSQL.
 from __future__ import annotations
 
 import json
+import math
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
-from sqlalchemy import Numeric, and_, case, cast, exists, false, func, literal, literal_column, not_, or_, select
+from sqlalchemy import (Numeric, and_, any_, case, cast, exists, false, func, literal, literal_column, not_, or_,
+                        select)
 from sqlalchemy.types import Float, Text
 
 from . import runs
 from .filters import AllOf, AnyOf, Comparison, Key, Literal, Node, SortTerm
-from .models import Param, Run, Tag
+from .models import Metric, Param, Run, Tag
 
 RUN_COLUMNS = {"status": Run.status, "name": Run.name, "id": Run.id, "start_time": Run.start_time,
                "end_time": Run.end_time}
@@ -43,27 +46,77 @@ def where(node: Node, dialect: str):
     assert isinstance(node, Comparison)
     key = node.key
     if key.entity == "metric":
-        return _compare_number(runs.latest_metric_value(Run.id, key.name), node.op, node.values)
+        return _compare_number(runs.latest_metric_value(Run.id, key.name), node.op, node.values, dialect)
     if key.entity == "attribute":
         column = RUN_COLUMNS[key.name]
         if "like" in node.op:
             return _like(column, node.op, node.values[0].text, dialect)
-        return _compare_plain(column, node.op, [v.value for v in node.values])
+        if key.name in ("start_time", "end_time") and all(_whole_ms(v) for v in node.values):
+            return _compare_ms(column, node.op, node.values)
+        return _compare_plain(column, node.op, [v.value for v in node.values], dialect)
     model = Param if key.entity == "param" else Tag
-    return exists().where(model.run_id == Run.id, model.key == key.name,
-                          _json_condition(model.value, node.op, node.values, dialect))
+    # The condition inside a scalar subquery (one row at most: the (run_id, key) primary key), not
+    # EXISTS: PostgreSQL turns each top-level EXISTS into a semi-join, and 200 of them made its join
+    # search take 40 s; a subquery per term is one index probe per run and term, on both databases.
+    matched = (select(_json_condition(model.value, node.op, node.values, dialect))
+               .where(model.run_id == Run.id, model.key == key.name).scalar_subquery())
+    return func.coalesce(matched, false()).is_(True)
 
 
-def _compare_plain(column, op: str, values: list):
+def _compare_plain(column, op: str, values: list, dialect: str):
     if op == "in":
-        return column.in_(values)
+        return in_list(column, values, dialect)
     if op == "not in":
-        return column.not_in(values)
+        return not_(in_list(column, values, dialect))
     return getattr(column, _ORDERING[op])(values[0])
 
 
-def _compare_number(expression, op: str, values: tuple[Literal, ...]):
-    return _compare_plain(expression, op, [float(v.text) for v in values])
+def in_list(column, values: list, dialect: str):
+    """`column IN (...)`; on PostgreSQL a long list is one array parameter (= ANY), since a
+    statement there takes at most 65,535 bound values. SQLite binds each (its limit is far higher)."""
+    if dialect == "postgresql" and len(values) > 1000:
+        from sqlalchemy.dialects import postgresql
+
+        return column == any_(literal(values, postgresql.ARRAY(column.type)))
+    return column.in_(values)
+
+
+def _compare_number(expression, op: str, values: tuple[Literal, ...], dialect: str):
+    return _compare_plain(expression, op, [_float(v.text) for v in values], dialect)
+
+
+def _float(text: str) -> float:
+    """A literal as a 64-bit float; an integer beyond its range as ±inf (it compares the same)."""
+    try:
+        return float(text)
+    except OverflowError:
+        return math.inf if not text.startswith("-") else -math.inf
+
+
+# ---------------------------------------------------------------- times in milliseconds
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _whole_ms(value: Literal) -> bool:
+    text = value.text.strip().lstrip("+-")
+    return isinstance(value.value, datetime) and text.isascii() and text.isdigit()
+
+
+def _is_integer(text: str) -> bool:
+    return not any(c in text for c in ".eE")
+
+
+def _compare_ms(column, op: str, values: tuple[Literal, ...]):
+    """A time compared with whole milliseconds compares the time cut to milliseconds (as MLflow):
+    `= M` is M <= t < M + 1 ms, so a run's own start time in ms finds it though it holds microseconds."""
+    ranges = [(_EPOCH + timedelta(milliseconds=int(v.text)), _EPOCH + timedelta(milliseconds=int(v.text) + 1))
+              for v in values]
+    low, high = ranges[0]
+    if op in ("in", "not in", "=", "!="):
+        inside = or_(*(and_(column >= a, column < b) for a, b in ranges))
+        return and_(column.is_not(None), not_(inside)) if op in ("!=", "not in") else inside
+    return {"<": column < low, "<=": column < high, ">": column >= high, ">=": column >= low}[op]
 
 
 def _json_condition(column, op: str, values: tuple[Literal, ...], dialect: str):
@@ -73,19 +126,55 @@ def _json_condition(column, op: str, values: tuple[Literal, ...], dialect: str):
     negate = op in ("!=", "not in")
     base = {"!=": "=", "not in": "in"}.get(op, op)
     if base in ("<", "<=", ">", ">="):
-        number = json_number(column, dialect)
-        return getattr(number, _ORDERING[base])(_number_param(values[0], dialect))
+        return _order_number(column, base, values[0], dialect)
     texts = [text for value in values if not value.is_number for text in _json_texts(value)]
-    numbers = [value for value in values if value.is_number]
+    integers = [str(int(v.text)) for v in values if v.is_number and _is_integer(v.text)]
+    fractions = [_float(v.text) for v in values if v.is_number and not _is_integer(v.text)]
     matches = []
-    if texts:
-        matches.append(column.in_(texts))
-    if numbers:
-        number = json_number(column, dialect)
-        matches.append(and_(number.is_not(None),
-                            number.in_([_number_param(v, dialect) for v in numbers])))
+    if texts or integers:  # a stored integer's JSON text is canonical: equal integers, equal text
+        matches.append(in_list(column, texts + integers, dialect))
+    number = json_float(column, dialect)
+    if integers:  # an integer literal and a stored non-integer (3 and 3.0): as 64-bit floats
+        matches.append(and_(not_(is_integer_text(column)), number.is_not(None),
+                            in_list(number, [_float(i) for i in integers], dialect)))
+    if fractions:  # a non-integer literal and any stored number: as 64-bit floats
+        matches.append(and_(number.is_not(None), in_list(number, fractions, dialect)))
     condition = or_(*matches) if matches else false()
     return not_(condition) if negate else condition
+
+
+def is_integer_text(column):
+    """Whether JSON text is an integer: a JSON number without '.', 'e' or 'E' (never a leading zero)."""
+    return and_(or_(column.like("-%"), *(column.like(f"{d}%") for d in "0123456789")),
+                not_(column.like("%.%")), not_(column.like("%e%")), not_(column.like("%E%")),
+                not_(column.like('"%')))
+
+
+def _order_number(column, op: str, value: Literal, dialect: str):
+    """`<`, `<=`, `>`, `>=` on a JSON number: two integers exactly (any size, on both databases),
+    anything else as 64-bit floats (on both: PostgreSQL casts to float8 as SQLite reads REAL)."""
+    as_float = getattr(json_float(column, dialect), _ORDERING[op])(_float(value.text))
+    if not _is_integer(value.text):
+        return and_(not_(column.like('"%')), as_float)
+    wanted = int(value.text)
+    if dialect == "postgresql":
+        exact = getattr(cast(column, Numeric()), _ORDERING[op])(literal(Decimal(wanted), Numeric()))
+    else:
+        exact = getattr(_sqlite_integer_order(column, wanted), _ORDERING[op])(0)
+    return case((is_integer_text(column), exact), else_=as_float)
+
+
+def _sqlite_integer_order(column, wanted: int):
+    """-1, 0 or 1 as stored integer text is below, at or above `wanted`, exactly: by sign, then by
+    the number of digits, then by the digits as text (JSON writes no leading zeros)."""
+    digits = str(abs(wanted))
+    magnitude = case((func.length(func.ltrim(column, "-")) > len(digits), 1),
+                     (func.length(func.ltrim(column, "-")) < len(digits), -1),
+                     (func.ltrim(column, "-") > digits, 1), (func.ltrim(column, "-") < digits, -1), else_=0)
+    negative = column.like("-%")
+    if wanted >= 0:
+        return case((negative, -1), else_=magnitude)
+    return case((not_(negative), 1), else_=-magnitude)
 
 
 def _json_texts(value: Literal) -> list[str]:
@@ -102,10 +191,13 @@ def _json_texts(value: Literal) -> list[str]:
     return texts
 
 
-def _number_param(value: Literal, dialect: str):
+def json_float(column, dialect: str):
+    """A JSON number as a 64-bit float on both databases (NULL for any other JSON value)."""
     if dialect == "postgresql":
-        return literal(Decimal(value.text), Numeric())  # exact, and no float overflow for huge integers
-    return literal(float(value.text), Float())
+        from sqlalchemy.dialects import postgresql
+
+        return case((column.regexp_match(_PG_NUMBER), cast(column, postgresql.DOUBLE_PRECISION())), else_=None)
+    return json_number(column, dialect)
 
 
 def json_number(column, dialect: str):
@@ -168,13 +260,19 @@ def _glob_literal(char: str) -> str:
 
 
 def order_by(terms: tuple[SortTerm, ...], dialect: str) -> list:
-    """ORDER BY expressions: each term's value, with runs missing it last in either direction.
+    """ORDER BY expressions: each term's value, with runs missing it last in either direction;
+    a metric whose latest value is NaN comes after every number and before runs without it.
 
     Params and tags: numbers (and booleans, as 0/1) before text, as list_runs always sorted.
     Text sorts by code point on both databases (PostgreSQL's COLLATE "C").
     """
     clauses = []
     for term in terms:
+        if term.key.entity == "metric":  # value, then NaN (stored as NULL), then runs without the key
+            value = runs.latest_metric_value(Run.id, term.key.name)
+            present = exists().where(Metric.run_id == Run.id, Metric.key == term.key.name)
+            clauses += [not_(present), value.is_(None), value.desc() if term.descending else value.asc()]
+            continue
         for expression in _sort_values(term.key, dialect):
             clauses.append(expression.is_(None))  # False (0) first: present values, then missing ones
             clauses.append(expression.desc() if term.descending else expression.asc())

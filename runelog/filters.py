@@ -32,6 +32,9 @@ ATTRIBUTES = {
 }
 TEXT_ATTRIBUTES = {"status", "name", "id"}
 TIME_ATTRIBUTES = {"start_time", "end_time"}
+# Comparisons in one filter (IN lists count once). SQLite nests `a AND b AND ...` one level per
+# term and refuses an expression deeper than 1000; 500 leaves room for the rest of the query.
+MAX_FILTER_TERMS = 500
 
 
 
@@ -112,11 +115,15 @@ def parse_order_by(order_by: str | list[str] | tuple[str, ...] | None) -> tuple[
     """Sort terms from `"metrics.acc DESC, params.lr"` or a list of such strings; () for None."""
     if order_by is None:
         return ()
+    if not isinstance(order_by, (str, list, tuple)):
+        raise InvalidFilter(repr(order_by), f"order_by is a string or a list of strings, not "
+                            f"{type(order_by).__name__}", None, "order_by")
     items = [order_by] if isinstance(order_by, str) else list(order_by)
     terms: list[SortTerm] = []
     for item in items:
         if not isinstance(item, str):
-            raise InvalidFilter(repr(item), f"an order_by term is a string, not {type(item).__name__}")
+            raise InvalidFilter(repr(item), f"an order_by term is a string, not {type(item).__name__}", None,
+                                "order_by")
         if item.strip():
             terms += _parse_order(item)
     return tuple(terms)

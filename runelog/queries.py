@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from . import codec, exceptions, filter_sql, liveness, runs
 from .filters import Key, SortTerm, parse_filter, parse_order_by
 from .models import Experiment, Metric, Param, Run, Tag
-from .types import RunInfo
+from .types import RUN_STATUSES, RunInfo
 
 # list_runs' and get_experiment_runs' 0.2.0-era names for run columns
 RUN_ORDER_COLUMNS = {
@@ -28,6 +28,7 @@ RUN_ORDER_COLUMNS = {
 }
 NEWEST_FIRST = (SortTerm(Key("attribute", "start_time"), descending=True),)
 MAX_LISTED_IDS = 500  # above this, children are read by a subquery (SQLite and PostgreSQL cap bound values)
+MAX_COUNT = 2**63 - 1  # a limit or offset: BIGINT on SQLite and PostgreSQL
 _RUN = Run.__table__
 _RUN_COLUMNS = tuple(c for c in _RUN.c if c.name != "environment")
 
@@ -75,12 +76,15 @@ def run_statement(executor, experiment_id: int, filter: str | None = None, order
     terms = parse_order_by(order_by) or NEWEST_FIRST
     limit, offset = _count("limit", limit), _count("offset", offset) or 0
     values: dict[str, Any] = {"experiment_id": experiment_id}
+    if tags is not None and not isinstance(tags, dict):
+        raise exceptions.InvalidValue(f"tags is a dict of tag values, e.g. tags={{'stage': 'prod'}}, "
+                                      f"not {tags!r}.")
     for i, (tag_key, value) in enumerate((tags or {}).items()):
         codec.check_key(tag_key, "tag key")
         values[f"tag_key_{i}"] = tag_key
         values[f"tag_value_{i}"] = codec.encode_value(tag_key, value, "tag")
     if status is not None:
-        values["statuses"] = [status] if isinstance(status, str) else list(status)
+        values["statuses"] = statuses(status)
     if limit is not None:
         values["limit"] = limit
     if offset:
@@ -96,11 +100,26 @@ def run_statement(executor, experiment_id: int, filter: str | None = None, order
 
 
 def _count(name: str, value: Any) -> int | None:
+    """A limit or offset; both databases take a signed 64-bit integer, so more is refused, not clamped."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise exceptions.InvalidValue(f"{name} must be a whole number of runs, 0 or more, not {value!r}.")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
+        raise exceptions.InvalidValue(f"{name} must be a whole number of runs from 0 to {MAX_COUNT}, "
+                                      f"not {value!r}.")
     return value
+
+
+def statuses(status: Any) -> list[str]:
+    """`status` (one or a list, any case) as the stored upper-case names; InvalidValue for anything else."""
+    given = [status] if isinstance(status, str) else status
+    if not isinstance(given, (list, tuple, set, frozenset)) or not all(isinstance(s, str) for s in given):
+        raise exceptions.InvalidValue(f"status is one of {', '.join(RUN_STATUSES)} or a list of them, "
+                                      f"not {status!r}.")
+    upper = [s.upper() for s in given]
+    unknown = [s for s in upper if s not in RUN_STATUSES]
+    if unknown:
+        raise exceptions.InvalidValue(f"status {unknown[0]!r} is unknown; use one of {', '.join(RUN_STATUSES)}.")
+    return upper
 
 
 @functools.lru_cache(maxsize=128)
@@ -157,6 +176,8 @@ def values_of(executor, model, run_ids, parameters: dict | None = None) -> dict[
 
 
 def _run_info(row, params: dict, metrics: dict, tags: dict) -> RunInfo:
+    # + 0.0 turns -0.0 into 0.0: SQLite's REAL keeps no sign of zero, so PostgreSQL's -0.0 reads alike
+    metrics = {key: value + 0.0 for key, value in metrics.items()}
     return RunInfo(
         run_id=row.id, experiment_id=str(row.experiment_id), name=row.name, status=row.status,
         start_time=row.start_time, end_time=row.end_time, heartbeat_at=row.heartbeat_at, host=row.host,
