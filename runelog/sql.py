@@ -30,13 +30,16 @@ cannot change anything:
 
 from __future__ import annotations
 
+import contextlib
 import re
+import signal
 import sqlite3
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
-from . import db, exceptions, sql_guard, sqlite_file
+from . import db, exceptions, interrupts, sql_guard, sqlite_file
 from .engine import sqlite_driver
 
 # SQLAlchemy's own pattern for `:name` in text(); a match that names no given parameter is
@@ -128,7 +131,13 @@ def execute_sqlite(path, statement: str, params: dict[str, Any] | None = None) -
                 raw.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
             raw.set_authorizer(authorize)
             try:
-                return _fetch(conn.execute(_text(statement, params or {}), params or {}))
+                with _stoppable(raw) as stopped_by:
+                    try:
+                        return _fetch(conn.execute(_text(statement, params or {}), params or {}))
+                    except StatementError:
+                        if stopped_by:
+                            raise interrupts.exception_for(stopped_by[0]) from None
+                        raise
             finally:
                 raw.set_authorizer(None)
     except StatementError as exc:
@@ -265,6 +274,44 @@ def _strings(node: dict):
             yield value
         elif isinstance(value, list):
             yield from (v for v in value if isinstance(v, str))
+
+
+# How many SQLite virtual-machine steps run between two looks at a pending Ctrl-C (a few ms).
+_PROGRESS_STEPS = 20_000
+
+
+@contextlib.contextmanager
+def _stoppable(raw: sqlite3.Connection):
+    """Let SIGINT and SIGTERM stop a running SQLite statement at once.
+
+    Python runs a signal handler only between bytecodes, and a long statement
+    runs inside SQLite's C code, so Ctrl-C used to wait for the whole query.
+    A progress handler (Python, called every few thousand SQLite steps) gives
+    the handler its chance; the handler notes the signal and interrupts the
+    connection, and the caller raises KeyboardInterrupt (or RunTerminated for
+    SIGTERM) once SQLite has stopped. Yields the list the signal is noted in.
+    Only the main thread can take signals; elsewhere nothing changes.
+    """
+    stopped_by: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield stopped_by
+        return
+
+    def note(signum, _frame):
+        if not stopped_by:
+            stopped_by.append(signum)
+        raw.interrupt()
+
+    previous = {signum: signal.signal(signum, note) for signum in (signal.SIGINT, signal.SIGTERM)}
+    raw.set_progress_handler(lambda: 1 if stopped_by else 0, _PROGRESS_STEPS)
+    try:
+        yield stopped_by
+    finally:
+        raw.set_progress_handler(None, 0)
+        for signum, handler in previous.items():
+            signal.signal(signum, signal.SIG_DFL if handler is None else handler)  # None: set outside Python
+    if stopped_by:  # arrived as the last rows were fetched: still a stop, as the user asked
+        raise interrupts.exception_for(stopped_by[0])
 
 
 def _denial(denied: list[str], pragmas: set[str]) -> str:

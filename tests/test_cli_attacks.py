@@ -195,11 +195,12 @@ def test_compare_json_has_the_comparison(three_runs):
     assert [d["meta"]["run_id"] for d in plain] == [ids[0], run.id]  # the 0.2.0-era list is unchanged
 
 
-# ---------------------------------------------------------------- D4: Ctrl-C stops a running query
+# ---------------------------------------------------------------- D4: Ctrl-C (or SIGTERM) stops a running query
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
-def test_ctrl_c_stops_a_running_sql_query(three_runs):
+@pytest.mark.parametrize("signum, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_stops_a_running_sql_query(three_runs, signum, status):
     root, _ = three_runs
     exe = shutil.which("runelog", path=os.path.dirname(sys.executable)) or "runelog"
     env = {k: v for k, v in os.environ.items() if not k.startswith("RUNELOG_")}
@@ -207,12 +208,16 @@ def test_ctrl_c_stops_a_running_sql_query(three_runs):
              "SELECT count(*) FROM c")
     process = subprocess.Popen([exe, "--store", str(root), "sql", query], env=env, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    time.sleep(3)  # well into the query (it takes minutes)
-    assert process.poll() is None
-    started = time.monotonic()
-    process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=20)
-    assert time.monotonic() - started < 5
-    assert process.returncode == 130, (out, err)
+    try:
+        time.sleep(3)  # well into the query (it takes minutes)
+        assert process.poll() is None
+        started = time.monotonic()
+        process.send_signal(signum)
+        out, err = process.communicate(timeout=20)
+        assert time.monotonic() - started < 5
+    finally:
+        process.kill()  # a process that did not stop is not left running
+        process.wait()
+    assert process.returncode == status, (out, err)
     assert "Traceback" not in err and "closed database" not in err
     assert len(err.strip().splitlines()) == 1 and "interrupt" in err.lower()

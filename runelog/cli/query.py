@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.tree import Tree
 
 from .. import exceptions
-from .common import Table, console, print_json, require_store, short, state, tracker
+from .common import Table, console, errors, print_json, require_store, short, state, tracker
 
 
 def sql(
@@ -42,7 +42,11 @@ def sql(
             query = file.read_text(encoding="utf-8")
         except UnicodeDecodeError:
             raise exceptions.SqlFileNotText(str(file)) from None
-    columns, rows = _reader().sql(query)
+    try:
+        columns, rows = _reader().sql(query)
+    except (KeyboardInterrupt, exceptions.RunTerminated) as exc:  # Ctrl-C or SIGTERM: the query was stopped
+        errors.print("interrupted: the query was stopped; nothing was changed.", highlight=False)
+        raise typer.Exit(130 if isinstance(exc, KeyboardInterrupt) else 128 + exc.signum) from None
     if as_json:
         keys = unique_names(columns)
         print_json([dict(zip(keys, row, strict=True)) for row in rows])
