@@ -67,13 +67,14 @@ class QueriesAPI(StoreHandle):
         in backticks (metrics.`val/acc`). Metrics compare by their latest value.
         `order_by`: "metrics.val_acc DESC", "params.lr", "run_name", ... (a string, comma-separated
         terms, or a list); default newest first; runs missing a sort key come last.
-        `limit` / `offset` page through that order. `tags={...}` keeps runs carrying every tag
-        given (values compared by type); `status` one status or a list.
+        `limit` / `offset` page through that order (0 to 2^63-1). `tags={...}` keeps runs carrying
+        every tag given (values compared by type); `status` one status or a list, in any case.
 
             best = tracker.find_runs("train", "metrics.val_acc > 0.9", order_by="metrics.val_acc DESC", limit=5)
             print([(r.id[:8], r.metrics["val_acc"], r.params["lr"]) for r in best])
 
-        Raises ExperimentNotFound, InvalidFilter (with the position of the problem), InvalidValue.
+        Raises ExperimentNotFound, InvalidFilter (with the position of the problem; also for more
+        than 500 comparisons), InvalidValue (a bad limit, offset, status or tags).
         Every query takes the values as bound parameters; one query per table for the page.
         """
         with self._read() as s:
@@ -85,7 +86,7 @@ class QueriesAPI(StoreHandle):
         direction that counts as better, and the best run(s). Ids are full ids or unique prefixes.
 
         A metric's direction: `lower_is_better` when given (True/False for every metric, a dict
-        {metric: bool}, or a list of lower-is-better metrics), else its name: loss, error, mse,
+        {metric: bool}, a list of lower-is-better metrics or one name), else its name: loss, error, mse,
         rmse, mae and the like (val_loss, test/mse, error_rate) are lower-is-better, the rest higher.
 
             result = tracker.compare_runs([run_a, run_b])
