@@ -221,3 +221,46 @@ def test_a_signal_stops_a_running_sql_query(three_runs, signum, status):
     assert process.returncode == status, (out, err)
     assert "Traceback" not in err and "closed database" not in err
     assert len(err.strip().splitlines()) == 1 and "interrupt" in err.lower()
+
+
+# ---------------------------------------------------------------- D13: exports keep values apart
+
+
+@pytest.fixture
+def exported(tmp_path):
+    tracker = get_tracker(str(tmp_path))
+    with tracker.run("exp", tags={"b": True}) as first:
+        first.log_params({"d": {"k": 1}, "f": 0.1, "flag": True})
+        first.log_metric("m", float("nan"))
+        first.log_metric("i", float("inf"))
+    with tracker.run("exp") as second:
+        second.log_params({"f": "0.1"})
+        second.log_metric("z", 1)
+    tracker.close()
+    for name in ("runs.csv", "runs.json"):
+        assert invoke(tmp_path, "experiments", "export", "exp", "-o", str(tmp_path / name)).exit_code == 0
+    return tmp_path, first.id, second.id
+
+
+def test_json_export_writes_a_logged_nan_as_nan(exported):
+    root, first, second = exported
+
+    def refuse(constant):
+        raise ValueError(constant)
+
+    rows = {r["run_id"]: r for r in json.loads((root / "runs.json").read_text(), parse_constant=refuse)}
+    assert rows[first]["m"] == "NaN" and rows[first]["i"] == "Infinity"
+    assert rows[second]["m"] is None  # never logged: still null
+    assert rows[first]["start_time"].endswith("+00:00")
+
+
+def test_csv_export_writes_params_and_tags_as_json_text(exported):
+    import csv
+
+    root, first, second = exported
+    with open(root / "runs.csv", newline="", encoding="utf-8") as handle:
+        rows = {r["run_id"]: r for r in csv.DictReader(handle)}
+    assert rows[first]["param_d"] == '{"k": 1}' and rows[first]["param_flag"] == "true"
+    assert rows[first]["param_f"] == "0.1" and rows[second]["param_f"] == '"0.1"'
+    assert rows[first]["tag_b"] == "true" and rows[second]["tag_b"] == ""  # no such tag: empty
+    assert rows[first]["start_time"].endswith("+00:00") and rows[first]["end_time"].endswith("+00:00")
