@@ -264,3 +264,10 @@ def test_csv_export_writes_params_and_tags_as_json_text(exported):
     assert rows[first]["param_f"] == "0.1" and rows[second]["param_f"] == '"0.1"'
     assert rows[first]["tag_b"] == "true" and rows[second]["tag_b"] == ""  # no such tag: empty
     assert rows[first]["start_time"].endswith("+00:00") and rows[first]["end_time"].endswith("+00:00")
+
+
+def test_a_store_path_with_markup_is_printed_literally(tmp_path):
+    store = tmp_path / "[bold]s[/]"
+    result = invoke(store, "db", "current")
+    assert result.exit_code == 0, result.output
+    assert "[bold]s[/]" in result.output.replace("\n", "")

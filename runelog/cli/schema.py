@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from .common import console, state
+from .common import cell, console, state
 
 app = typer.Typer(help="The store's schema (Alembic revisions).", no_args_is_help=True)
 
@@ -16,7 +16,7 @@ def current() -> None:
     from .. import schema_status
 
     choice = state.choice()
-    console.print(choice.describe("--store"), highlight=False, soft_wrap=True)
+    console.print(cell(choice.describe("--store")), highlight=False, soft_wrap=True)
     revision, head = schema_status(choice)
     mark = "[green]up to date[/]" if revision == head else "[yellow]needs `runelog db upgrade`[/]"
     console.print(f"current: {revision or '(empty)'}  head: {head}  {mark}")

@@ -7,10 +7,9 @@ from typing import Optional
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from ..progress import bar
-from .common import console, fmt, state
+from .common import Table, console, fmt, state
 
 
 def sweep(file: Optional[Path] = typer.Argument(None, show_default=False, help="The sweep's YAML file."),
@@ -30,9 +29,9 @@ def sweep(file: Optional[Path] = typer.Argument(None, show_default=False, help="
         result = run_sweep(path, jobs=jobs, progress=lambda spec, error: advance(1),
                            store=state.store, database_url=state.database_url, raise_on_failure=False)
     metrics = sorted({k for _, _, m in result.finished for k in m})
-    table = Table("run", "id", *metrics, title=f"Sweep into '{escape(result.experiment_name)}'")
+    table = Table("run", "id", *metrics, title=f"Sweep into '{result.experiment_name}'")
     for spec_id, run_id, values in result.finished:
-        table.add_row(escape(spec_id), run_id[:8], *[fmt(values.get(k)) for k in metrics])
+        table.add_row(spec_id, run_id[:8], *[fmt(values.get(k)) for k in metrics])
     console.print(table)
     for spec_id, error in result.failed:
         console.print(f"[red]{escape(spec_id)} failed:[/] {escape(error)}", soft_wrap=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 
 from .. import exceptions
-from .common import console, state
+from .common import cell, console, state
 
 
 def ui(port: int = typer.Option(8501, "--port", min=1, max=65535, help="Port to serve on."),
@@ -29,7 +29,7 @@ def ui(port: int = typer.Option(8501, "--port", min=1, max=65535, help="Port to 
         env["RUNELOG_HOME"] = str(Path(state.store).resolve())
     if state.database_url:
         env["RUNELOG_DATABASE_URL"] = state.database_url
-    console.print(f"runelog UI on http://{address}:{port} (Ctrl-C to stop)")
+    console.print(cell(f"runelog UI on http://{address}:{port} (Ctrl-C to stop)"))
     # -P (Python 3.11+): `-m` would otherwise import modules from the current folder first.
     safe_path = ["-P"] if sys.version_info >= (3, 11) else []
     command = [sys.executable, *safe_path, "-m", "streamlit", "run", str(app), "--server.port", str(port),
