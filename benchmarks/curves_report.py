@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from .curves import FIGURES, TITLES, TITLES_OF_FIGURES, TRACKIO_ISSUE
+from dataclasses import replace
+
+from .curves import FIGURES, LARGE_TARGETS, TITLES, TITLES_OF_FIGURES, TRACKIO_ISSUE
 from .report import _median, _short, cell, number, ratio, verdict
 
 
@@ -94,14 +96,19 @@ def table(found: dict) -> str:
     for figure in FIGURES:
         results = _results(found, figure)
         row = figure.row
+        if found["large"]:
+            target, text = LARGE_TARGETS.get(figure.id, (None, "—"))
+            row = replace(row, target=target, target_text=text)
         cells = [f"{_label(found)}: {TITLES_OF_FIGURES[figure.id]}", row.unit]
         cells += [_cell(results.get(e, []), row.figure) for e in engines]
         ours = _median(results.get("runelog", []), row.figure)
         cells += [_ratio(row, ours, _median(results.get(e, []), row.figure)) for e in others]
         ok = all(isinstance(r, dict) and r.get("checks", {}).get("ok", True) for r in results.get("runelog", []))
         measured = any(isinstance(r, dict) for r in results.get("runelog", []))
-        met = row.met(ours, ok) if measured and not found["large"] else None
-        cells += [row.target_text, verdict(met) if not found["large"] else "see below"]
+        complete = not found["large"] or all(
+            isinstance(p, dict) and p["runs"] >= found["shape"]["runs"] for p in found["populate"].values())
+        met = row.met(ours, ok) if measured and complete else None
+        cells += [row.target_text, verdict(met) if complete else "at the size measured: see below"]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
