@@ -28,7 +28,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--workload", nargs="+", metavar="W",
                         help=f"only these ({', '.join(ids)}); default all but W9L")
     parser.add_argument("--compare", nargs="+", choices=["mlflow", "trackio"], default=[],
-                        help="also run the workloads through MLflow (all) and trackio (W9, W9L)")
+                        help="also run the workloads through MLflow (W1..W9) and trackio (W9 only)")
     parser.add_argument("--large", action="store_true",
                         help="also W9L: 10,000 runs × 4 keys × 1,000 steps, runelog and raw sqlite3 only")
     parser.add_argument("--large-budget", type=float, default=LARGE_BUDGET_S, metavar="S",
