@@ -78,6 +78,10 @@ def in_list(column, values: list, dialect: str):
         from sqlalchemy.dialects import postgresql
 
         return column == any_(literal(values, postgresql.ARRAY(column.type)))
+    if len(values) > 1000 and all(isinstance(v, (str, float)) for v in values):
+        # SQLite's bound values are capped too (32,766 in many builds): one JSON array instead
+        listed = func.json_each(literal(json.dumps(values, ensure_ascii=False), Text())).table_valued("value")
+        return column.in_(select(listed.c.value))
     return column.in_(values)
 
 
@@ -196,7 +200,12 @@ def json_float(column, dialect: str):
     if dialect == "postgresql":
         from sqlalchemy.dialects import postgresql
 
-        return case((column.regexp_match(_PG_NUMBER), cast(column, postgresql.DOUBLE_PRECISION())), else_=None)
+        double: postgresql.DOUBLE_PRECISION[float] = postgresql.DOUBLE_PRECISION()
+        number = column.regexp_match(_PG_NUMBER)
+        # an integer too long for float8 is ±inf there, as SQLite's CAST makes it (PostgreSQL would fail)
+        return case((and_(number, func.length(column) <= 300), cast(column, double)),
+                    (and_(number, column.like("-%")), literal(-math.inf, double)),
+                    (number, literal(math.inf, double)), else_=None)
     return json_number(column, dialect)
 
 

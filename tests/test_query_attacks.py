@@ -109,6 +109,21 @@ def test_big_integers_compare_exactly_on_both_backends(tracker):
     assert names(tracker, "params.small = 3.0") == ["f"]
     assert names(tracker, "params.small < 3.5") == ["f"]
     assert names(tracker, "params.small in (2, 3)") == ["f"]
+    assert names(tracker, "params.small in (2.5, 3)") == ["f"]
+
+
+def test_integers_too_long_for_a_float_compare_alike(tracker):
+    _run(tracker, "huge", params={"n": 10**400, "m": -(10**400)})
+    assert names(tracker, "params.n > 0.5 and params.m < -0.5") == ["huge"]
+    assert names(tracker, f"params.n > {10**399} and params.m < {-(10**399)}") == ["huge"]
+    assert names(tracker, f"params.n = {10**400} and params.n != {10**400 + 1}") == ["huge"]
+    assert names(tracker, "params.n = 0.5 or params.m in (1.5, 2.5)") == []
+
+
+def test_a_long_list_of_floats_and_texts_on_sqlite_too(tracker):
+    _run(tracker, "a", params={"x": 0.25}, metrics={"m": 7.0}, tags={"s": "v40001"})
+    assert names(tracker, f"params.x in ({', '.join(str(i + 0.25) for i in range(40_000))})") == ["a"]
+    assert names(tracker, f"metrics.m in ({', '.join(str(i) for i in range(40_000))})") == ["a"]
 
 
 # ---------------------------------------------------------------- D7: milliseconds
