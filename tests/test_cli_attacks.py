@@ -80,6 +80,8 @@ def test_messages_with_stored_names_are_literal(marked_up):
     assert result.exit_code == 0 and "'[/none]'" in result.output
     result = invoke(root, "runs", "list", "[/x]", "--status", "FAILED")
     assert result.exit_code == 0 and "'[/x]'" in result.output
+    backslash = invoke(root, "registry", "get-versions", "C:\\models\\")
+    assert "'C:\\models\\'." in backslash.output  # printed once, not doubled
 
 
 # ---------------------------------------------------------------- D8: one order with or without --filter

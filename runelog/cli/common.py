@@ -141,8 +141,12 @@ def cell(item, style: str = "") -> Text:
 
 
 def literal(item) -> str:
-    """A stored value inside a markup string (console.print(f"...{literal(name)}...")): its brackets escaped."""
-    return escape(str(item))
+    """A stored value inside a markup string (console.print(f"...{literal(name)}...")): its brackets escaped.
+
+    Not directly before a markup tag: rich's escape doubles a trailing backslash for that case, which
+    would print twice here, so the doubling is undone (a backslash escapes only a following "[").
+    """
+    return escape(f"{item}.")[:-1]  # the "." keeps escape from doubling a trailing backslash
 
 
 class Table(rich_table.Table):
