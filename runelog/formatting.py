@@ -12,6 +12,7 @@ every layer may use it.
 from __future__ import annotations
 
 import json
+import math
 import re
 from datetime import datetime
 from typing import Any
@@ -125,6 +126,9 @@ def parse_value(raw: str) -> Any:
         raise ValueError(name)
 
     try:
-        return json.loads(raw, parse_constant=refuse_constant)
+        value = json.loads(raw, parse_constant=refuse_constant)
     except ValueError:
         return raw
+    if isinstance(value, float) and not math.isfinite(value):  # 1e999 overflows to inf: keep the text too
+        return raw
+    return value

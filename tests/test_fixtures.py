@@ -23,7 +23,7 @@ def test_close_all_checkpoints_and_closing_again_is_harmless(open_trackers, tmp_
 
 def test_the_pipeline_fixture_links_the_model_to_the_pinned_feature_bytes(pipeline):
     (edge,) = pipeline.tracker.get_lineage(pipeline.model_run)
-    assert (edge["run_id"], edge["sha256"]) == (pipeline.feature_run, pipeline.sha256)
+    assert (edge.run_id, edge.sha256) == (pipeline.feature_run, pipeline.sha256)
     assert pipeline.tracker.load_registered_model(pipeline.model, f"@{pipeline.alias}") == {"version": "v1"}
 
 
