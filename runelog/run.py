@@ -171,11 +171,11 @@ def open_run(store: StoreHandle, experiment: str | None = None, name: str | None
         writer.discard()
         raise
     run = Run(store, run_id, str(created_in), writer)
-    store._active = run
-    # From here SIGTERM and Ctrl-C end the run KILLED (one handler for every open run: interrupts).
-    writer.open(heartbeat=store._heartbeat_interval)
     status, error = "FINISHED", None
     try:
+        store._active = run
+        # From here SIGTERM and Ctrl-C end the run KILLED (one handler for every open run: interrupts).
+        writer.open(heartbeat=store._heartbeat_interval)
         if environment:
             run.log_text(capture.requirements_txt(environment), "requirements.txt")
         if log_code:
@@ -197,10 +197,11 @@ def open_run(store: StoreHandle, experiment: str | None = None, name: str | None
     finally:
         try:
             writer.end(status, error)  # the waiting points and the status, in one transaction
-        except exceptions.MetricsNotStored as exc:
+        except Exception as exc:
             if status == "FINISHED":
                 raise
-            warnings.warn(str(exc), RuntimeWarning, stacklevel=3)  # do not hide the exception ending the run
+            # The block already ends with its own exception: say what else went wrong, do not replace it.
+            warnings.warn(f"runelog could not record how run {run_id} ended: {exc}", RuntimeWarning, stacklevel=3)
         finally:
             store._active = None
             db.checkpoint_after_run(store._engine)  # runelog.db stays the whole store between runs

@@ -94,3 +94,49 @@ def test_deleting_the_active_run_or_its_experiment_is_refused(tracker):
             tracker.delete_experiment("handle")
     tracker.delete_run(run.id)
     assert tracker.get_run(run.id) is None
+
+
+def test_an_interrupt_while_the_run_opens_leaves_no_active_run(tracker, monkeypatch):
+    from runelog.run_writer import RunWriter
+
+    def interrupted(self, heartbeat=None):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(RunWriter, "open", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        with tracker.run("handle", log_code=False):
+            pass  # pragma: no cover - never reached
+    monkeypatch.undo()
+    assert tracker.active_run_id is None
+    (run,) = tracker.find_runs("handle")
+    assert (run.status, run.error) == ("KILLED", "KeyboardInterrupt")
+    with tracker.run("handle", log_code=False) as again:  # the tracker is usable again
+        again.log_metric("m", 1.0)
+    assert tracker.get_run(again.id)["status"] == "FINISHED"
+
+
+def test_a_failure_to_record_the_end_never_hides_the_block_s_own_exception(tracker, monkeypatch):
+    from runelog.run_writer import RunWriter
+
+    real_end = RunWriter.end
+
+    def busy(self, status, error, wait=None):
+        real_end(self, status, error, wait)
+        raise exceptions.StoreBusy("the run's end", 0.1, "database is locked")
+
+    monkeypatch.setattr(RunWriter, "end", busy)
+    with pytest.warns(RuntimeWarning, match="could not record how run"):
+        with pytest.raises(ZeroDivisionError):
+            with tracker.run("handle", log_code=False):
+                raise ZeroDivisionError("the user's own error")
+    assert tracker.active_run_id is None
+
+
+def test_repr_never_shows_a_password(tmp_path):
+    from runelog.api.base import StoreHandle
+
+    store = StoreHandle.__new__(StoreHandle)
+    from runelog.location import locate
+
+    store.location = locate(None, "postgresql+psycopg://me:s3cret@db.example/runs", str(tmp_path))
+    assert "s3cret" not in repr(store) and "me" in repr(store)

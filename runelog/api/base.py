@@ -48,7 +48,7 @@ class StoreHandle:
         self._experiment_ids: dict[str, int] = {}  # remembered, so a loop of runs asks the database once
 
     def __repr__(self) -> str:
-        return f"RuneLog({self.location.database_url!r})"
+        return f"RuneLog({self.location.shown_url!r})"  # never a password
 
     def __enter__(self):
         return self
