@@ -29,6 +29,14 @@ def short_id(run_id: str | None) -> str:
     return run_id[:SHORT_ID_LENGTH] if run_id else "(deleted)"
 
 
+SHORT_HASH_LENGTH = 12
+
+
+def short_hash(sha256: str | None, missing: str = "") -> str:
+    """A SHA-256 as its first 12 hex digits (enough to tell blobs apart by eye); `missing` for None."""
+    return sha256[:SHORT_HASH_LENGTH] if sha256 else missing
+
+
 def value(item: Any) -> str:
     """A table cell: a float with 4 decimals (4 significant digits when tiny or huge),
     None as an em dash, the rest as text."""
@@ -129,6 +137,12 @@ def parse_value(raw: str) -> Any:
         value = json.loads(raw, parse_constant=refuse_constant)
     except ValueError:
         return raw
-    if isinstance(value, float) and not math.isfinite(value):  # 1e999 overflows to inf: keep the text too
-        return raw
-    return value
+    return value if _finite(value) else raw  # 1e999 overflows to inf: text, like NaN
+
+
+def _finite(value: Any) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(_finite(v) for v in value.values())
+    return all(_finite(v) for v in value) if isinstance(value, list) else True

@@ -162,12 +162,12 @@ def test_sql_that_writes_is_still_refused(three_runs):
     assert len(json.loads(invoke(root, "runs", "list", "exp", "--json").output)) == 3
 
 
-def test_a_tag_filter_error_talks_about_filtering(three_runs):
+@pytest.mark.parametrize("value", ["1e999", "[1e999]", '{"a": -1e999}'])
+def test_a_tag_filter_value_no_number_can_hold_is_read_as_text(three_runs, value):
     root, _ = three_runs
-    result = invoke(root, "runs", "list", "exp", "--tag", "stage=1e999")
-    assert result.exit_code != 0
+    result = invoke(root, "runs", "list", "exp", "--tag", f"stage={value}")
+    assert result.exit_code == 0, result.output  # like NaN: the text, which no run's tag holds
     assert "Nothing was recorded" not in result.output and "stored" not in result.output
-    assert "filter" in result.output.lower()
 
 
 def test_sort_by_with_filter_names_the_real_conflict(three_runs):

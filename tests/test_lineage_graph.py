@@ -106,7 +106,7 @@ def test_any_experiment_input_or_artifact_name_reads_back_exactly(name):
     assert nodes["c" * 32]["penwidth"] == "3" and "penwidth" not in nodes["u" * 32]
     assert nodes["u" * 32]["URL"] == "?page=Run&run=" + "u" * 32
     assert [(s, t, a["label"]) for s, t, a in edges] == [
-        ("u" * 32, "c" * 32, f"{name}: {name or '(whole run)'} {'ab' * 5}"),
+        ("u" * 32, "c" * 32, f"{name}: {name or '(whole run)'} {'ab' * 6}"),
         ("c" * 32, "d" * 32, f"{name}: (whole run) "),
     ]
 

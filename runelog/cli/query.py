@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 from rich.tree import Tree
 
-from .. import exceptions
+from .. import exceptions, formatting
 from .common import Table, console, errors, print_json, require_store, short, state, tracker
 
 
@@ -114,7 +114,7 @@ def lineage(
         parent = branches.get(edge.via_run_id)
         if parent is None:
             continue
-        sha = edge.sha256[:12] if edge.sha256 else "no artifact pinned"
+        sha = formatting.short_hash(edge.sha256, "no artifact pinned")
         via = f"[cyan]{escape(edge.input_name)}[/]: {escape(edge.artifact_name or '(whole run)')} [dim]{sha}[/]"
         arrow = "→" if downstream else "←"
         node = parent.add(f"{via}  {arrow}  " + _label(edge.run_id, edge.experiment, edge.run_name, edge.status))

@@ -6,6 +6,8 @@ from enum import Enum
 from typing import Optional
 
 import typer
+
+from .. import formatting
 from .common import Table, console, fmt_time, literal, parse_pairs, print_json, short, show, tracker, tracker_if_any
 
 app = typer.Typer(help="Register models and manage their versions and tags.", no_args_is_help=True)
@@ -100,7 +102,7 @@ def get_versions(name: str = typer.Argument(..., help="Model name."),
                   title=f"Versions of {name}")
     for v in versions:
         table.add_row(v["version"], ", ".join(v["aliases"]), fmt_time(v["registration_timestamp"]),
-                      short(v["source_run_id"]), v["artifact_name"], v["sha256"][:12], _tags(v["tags"]))
+                      short(v["source_run_id"]), v["artifact_name"], formatting.short_hash(v["sha256"]), _tags(v["tags"]))
     show(table)
 
 

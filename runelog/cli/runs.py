@@ -9,6 +9,7 @@ from typing import Optional
 import typer
 from rich.text import Text
 
+from .. import formatting
 from ..exceptions import InvalidSortKey, RunNotFound
 from ..types import RUN_STATUSES
 from .common import (Table, cell, confirm, console, fmt, fmt_size, fmt_time, literal, parse_pairs, print_json, short,
@@ -88,24 +89,6 @@ def runs_table(rows: list[dict], title: str, width: int | None = None, wide: boo
     return table
 
 
-def check_tag_filter(tags: dict) -> None:
-    """A --tag value no tag can hold (1e999 reads as infinity) is a usage error of the filter, said as one."""
-    import math
-
-    def finite(value) -> bool:
-        if isinstance(value, float):
-            return math.isfinite(value)
-        if isinstance(value, dict):
-            return all(finite(v) for v in value.values())
-        return all(finite(v) for v in value) if isinstance(value, list) else True
-
-    for key, value in tags.items():
-        if not finite(value):
-            raise typer.BadParameter(
-                f"{key}={value!r}: a tag never holds a non-finite number, so this filter could match no run; "
-                f"to filter on the text, quote it as JSON: --tag '{key}=\"...\"'", param_hint="'--tag'")
-
-
 def list_or_usage_error(t, experiment: str, **query) -> list[dict]:
     """tracker.list_runs, with a sort key that names nothing reported as a usage error (exit 2)."""
     try:
@@ -151,7 +134,6 @@ def list_runs(
     Runs are listed oldest first unless --order-by, or --sort-by/--desc, says otherwise; a filter never changes the order.
     """
     tags = parse_pairs(tag, "--tag")
-    check_tag_filter(tags)
     statuses = [s.value for s in status] if status else None
     if filter_text is not None or order_by is not None:
         if sort_by or desc:
@@ -196,7 +178,7 @@ def get_run(run: str = typer.Argument(..., help="Run id or unique prefix."), as_
                        f"started {fmt_time(meta['start_time'])}  "
                        f"ended {fmt_time(meta['end_time'])}  host {meta['host']} pid {meta['pid']}"))
     if meta["git_commit"]:
-        console.print(cell(f"git {meta['git_commit'][:12]} on {meta['git_branch']}"
+        console.print(cell(f"git {formatting.short_hash(meta['git_commit'])} on {meta['git_branch']}"
                            f"{' (dirty)' if meta['git_dirty'] else ''}"))
     if meta["error"]:
         console.print(cell(f"error: {meta['error']}", "red"))
@@ -206,12 +188,12 @@ def get_run(run: str = typer.Argument(..., help="Run id or unique prefix."), as_
          [(m["key"], fmt(m["value"]), str(m["step"]), str(m["count"])) for m in metrics]),
         ("Tags", ["key", "value"], [(k, fmt(v)) for k, v in meta["tags"].items()]),
         ("Artifacts", ["name", "size", "sha256"],
-         [(a["name"], fmt_size(a["size"]), a["sha256"][:12]) for a in artifacts]),
+         [(a["name"], fmt_size(a["size"]), formatting.short_hash(a["sha256"])) for a in artifacts]),
         ("Datasets", ["name", "kind", "file", "rows", "hash"],
-         [(d["name"], d["kind"], d["filename"], fmt(d["row_count"]), (d["sha256"] or d["md5"] or "")[:12])
+         [(d["name"], d["kind"], d["filename"], fmt(d["row_count"]), formatting.short_hash(d["sha256"] or d["md5"]))
           for d in details["datasets"]]),
         ("Inputs", ["name", "run", "artifact", "sha256"],
-         [(i["name"], short(i["run_id"]), i["artifact_name"] or "", (i["artifact_hash_sha256"] or "")[:12])
+         [(i["name"], short(i["run_id"]), i["artifact_name"] or "", formatting.short_hash(i["artifact_hash_sha256"]))
           for i in details["inputs"]]),
     ]
     for title, columns, rows in sections:

@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 from rich.markup import escape
 
+from .. import formatting
 from ..progress import bar
 from .common import Table, console, fmt, state
 
@@ -31,7 +32,7 @@ def sweep(file: Optional[Path] = typer.Argument(None, show_default=False, help="
     metrics = sorted({k for _, _, m in result.finished for k in m})
     table = Table("run", "id", *metrics, title=f"Sweep into '{result.experiment_name}'")
     for spec_id, run_id, values in result.finished:
-        table.add_row(spec_id, run_id[:8], *[fmt(values.get(k)) for k in metrics])
+        table.add_row(spec_id, formatting.short_id(run_id), *[fmt(values.get(k)) for k in metrics])
     console.print(table)
     for spec_id, error in result.failed:
         console.print(f"[red]{escape(spec_id)} failed:[/] {escape(error)}", soft_wrap=True)

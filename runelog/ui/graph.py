@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from ..formatting import short_hash, short_id
 from ..types import LineageEdge
 
 STATUS_COLOURS = {"FINISHED": "#2e7d32", "FAILED": "#c62828", "KILLED": "#ef6c00", "RUNNING": "#1565c0"}
@@ -53,7 +54,7 @@ def lineage_dot(center: dict, upstream: list[LineageEdge], downstream: list[Line
                                         "fontname": "Helvetica"})
     for run_id, (experiment, status) in nodes.items():
         extra = {"penwidth": "3"} if run_id == center["run_id"] else {}
-        graph.node(run_id, label=label(experiment, f"{run_id[:8]} {status}"),
+        graph.node(run_id, label=label(experiment, f"{short_id(run_id)} {status}"),
                    color=STATUS_COLOURS.get(status, "#616161"), URL=node_link(run_id), target="_self", **extra)
     seen = set()
     for source, consumer, edge in links:
@@ -61,6 +62,6 @@ def lineage_dot(center: dict, upstream: list[LineageEdge], downstream: list[Line
         if key in seen:
             continue
         seen.add(key)
-        text = f"{edge.input_name}: {edge.artifact_name or '(whole run)'} {(edge.sha256 or '')[:10]}"
+        text = f"{edge.input_name}: {edge.artifact_name or '(whole run)'} {short_hash(edge.sha256)}"
         graph.edge(source, consumer, label=label(text))
     return graph.source

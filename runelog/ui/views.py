@@ -10,7 +10,7 @@ import streamlit as st
 
 from .. import exceptions
 from ..formatting import short_id as short
-from ..formatting import size, timestamp
+from ..formatting import short_hash, size, timestamp
 from ..types import RUN_STATUSES, LineageEdge
 from .graph import lineage_dot
 
@@ -185,7 +185,7 @@ def run_page(tracker) -> None:
     full_id = meta["run_id"]
     experiment = tracker.get_experiment(meta["experiment_id"])
     meta["experiment"] = experiment["name"] if experiment else meta["experiment_id"]
-    st.subheader(f"{meta['experiment']} / {meta['run_name'] or full_id[:8]}")
+    st.subheader(f"{meta['experiment']} / {meta['run_name'] or short(full_id)}")
     st.markdown(f"`{full_id}` **{meta['status']}**{' (stale)' if meta['stale'] else ''} · started "
                 f"{when(meta['start_time'])} · ended {when(meta['end_time']) or '—'} · {meta['host']} pid {meta['pid']}")
     if meta["error"]:
@@ -241,7 +241,7 @@ def _artifacts(tracker, run_id: str) -> None:
     if not artifacts:
         return
     st.markdown("**Artifacts**")
-    st.dataframe(pd.DataFrame([{"name": a["name"], "size": size(a["size"]), "sha256": a["sha256"][:12]}
+    st.dataframe(pd.DataFrame([{"name": a["name"], "size": size(a["size"]), "sha256": short_hash(a["sha256"])}
                                for a in artifacts]), hide_index=True, width="stretch")
     names = [a["name"] for a in artifacts]
     chosen = st.selectbox("Open an artifact (its hash is checked first)", names, index=None,
@@ -282,7 +282,7 @@ def registry_page(tracker) -> None:
     st.dataframe(pd.DataFrame([{"version": v["version"], "aliases": ", ".join(v["aliases"]),
                                 "registered": when(v["registration_timestamp"]),
                                 "source run": short(v["source_run_id"]), "artifact": v["artifact_name"],
-                                "sha256": v["sha256"][:12], "tags": ", ".join(f"{k}={t}" for k, t in v["tags"].items())}
+                                "sha256": short_hash(v["sha256"]), "tags": ", ".join(f"{k}={t}" for k, t in v["tags"].items())}
                                for v in versions]), hide_index=True, width="stretch")
     version = st.selectbox("Version", [v["version"] for v in versions], key="registry_version")
     chosen = next(v for v in versions if v["version"] == version)
