@@ -196,7 +196,8 @@ def _short(value: Any) -> str:
 
 
 def metric_from_db(value: float | None) -> float:
-    return math.nan if value is None else value
+    """A stored metric value as logged: NULL is NaN; -0.0 reads as 0.0 on every backend (PostgreSQL kept the sign)."""
+    return math.nan if value is None else value + 0.0
 
 
 MAX_ARTIFACT_NAME_LENGTH = 1000

@@ -52,10 +52,10 @@ def _walk(start_ids, direction: str, depth: int | None):
     but the walk does not go round again. `depth` bounds the number of hops.
     """
     if direction not in ("upstream", "downstream"):
-        raise ValueError(f"direction must be 'upstream' or 'downstream', not {direction!r}")
-    limit = MAX_DEPTH if depth is None else int(depth)
-    if limit < 1:
-        raise ValueError("depth must be at least 1")
+        raise exceptions.InvalidValue(f"direction must be 'upstream' or 'downstream', not {direction!r}.")
+    if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int) or not 1 <= depth):
+        raise exceptions.InvalidValue(f"depth must be a whole number of hops, at least 1, not {depth!r}.")
+    limit = MAX_DEPTH if depth is None else min(depth, MAX_DEPTH)  # deeper than MAX_DEPTH: no limit
     link = InputLink.__table__
     here, there = ((link.c.run_id, link.c.source_run_id) if direction == "upstream"
                    else (link.c.source_run_id, link.c.run_id))
@@ -120,7 +120,7 @@ def model_versions_from(session: Session, run_id: str | None = None,
     from any run downstream of one. Sorted by model name, then version.
     """
     if (run_id is None) == (sha256 is None):
-        raise ValueError("Give exactly one of run_id or sha256.")
+        raise exceptions.InvalidValue("Give exactly one of run_id or sha256.")
     reached: Select | CompoundSelect
     if run_id is not None:
         reached = select(_walk([run_id], "downstream", None).c.node)

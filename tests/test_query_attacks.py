@@ -200,3 +200,27 @@ def test_unquoted_unicode_keys(tracker):
     _run(tracker, "u", params={"é": 1}, metrics={"ключ": 2.0})
     assert names(tracker, "metrics.ключ > 0 and params.é = 1") == ["u"]
     assert names(tracker, "metrics.ключ > 0 AND params.é = 1 OR params.é IN (1)") == ["u"]
+
+
+@pytest.mark.parametrize("depth", [0, -1, 2.5, True, "3"])
+def test_a_lineage_depth_that_is_no_count_of_hops_is_refused(tracker, depth):
+    with tracker.run("lin", log_code=False) as run:
+        pass
+    with pytest.raises(InvalidValue, match="depth"):
+        tracker.get_lineage(run.id, depth=depth)
+
+
+def test_a_huge_lineage_depth_means_no_limit(tracker):
+    with tracker.run("lin", log_code=False) as source:
+        source.log_text("x", "x.txt")
+    with tracker.run("lin", log_code=False) as user:
+        user.log_input("x", source.id, "x.txt")
+    assert [e.run_id for e in tracker.get_lineage(user.id, depth=10**30)] == [source.id]
+
+
+def test_minus_zero_reads_as_zero_everywhere(tracker):
+    with tracker.run("zero", log_code=False) as run:
+        run.log_metric("m", -0.0)
+    values = [tracker.get_metric_summary(run.id)[0]["value"], tracker.get_metric_history(run.id, "m")["value"][0],
+              tracker.find_runs("zero")[0].metrics["m"], tracker.get_run(run.id)["m"]]
+    assert [math.copysign(1, v) for v in values] == [1.0] * 4
