@@ -176,10 +176,8 @@ def values_of(executor, model, run_ids, parameters: dict | None = None) -> dict[
 
 
 def _run_info(row, params: dict, metrics: dict, tags: dict) -> RunInfo:
-    # + 0.0 turns -0.0 into 0.0: SQLite's REAL keeps no sign of zero, so PostgreSQL's -0.0 reads alike
-    metrics = {key: value + 0.0 for key, value in metrics.items()}
     return RunInfo(
-        run_id=row.id, experiment_id=str(row.experiment_id), name=row.name, status=row.status,
+        run_id=row.id, experiment_id=str(row.experiment_id), run_name=row.name, status=row.status,
         start_time=row.start_time, end_time=row.end_time, heartbeat_at=row.heartbeat_at, host=row.host,
         pid=row.pid, git_commit=row.git_commit, git_branch=row.git_branch, git_dirty=row.git_dirty,
         error=row.error, stale=liveness.is_stale(row), params=params, metrics=metrics, tags=tags)

@@ -34,7 +34,7 @@ class RunInfo:
 
     run_id: str
     experiment_id: str
-    name: str | None
+    run_name: str | None
     status: str
     start_time: datetime | None
     end_time: datetime | None = None
@@ -57,7 +57,7 @@ class RunInfo:
     def as_dict(self) -> dict[str, Any]:
         """The run's meta dict (0.2.0's meta.json keys plus runelog's), then params, metrics, tags."""
         return {
-            "run_id": self.run_id, "experiment_id": self.experiment_id, "run_name": self.name,
+            "run_id": self.run_id, "experiment_id": self.experiment_id, "run_name": self.run_name,
             "status": self.status, "start_time": _iso(self.start_time), "end_time": _iso(self.end_time),
             "heartbeat_at": _iso(self.heartbeat_at), "host": self.host, "pid": self.pid,
             "git_commit": self.git_commit, "git_branch": self.git_branch, "git_dirty": self.git_dirty,

@@ -34,7 +34,7 @@ def compare_runs(tracker, ids, **options) -> RunComparison:
 def test_params_that_differ_and_each_runs_values_in_the_order_given(three):
     tracker, (a, b, c) = three
     result = compare_runs(tracker, [c[:8], a, b])  # prefixes resolve; the order given is kept
-    assert result.run_ids == (c, a, b) and [r.name for r in result.runs] == ["c", "a", "b"]
+    assert result.run_ids == (c, a, b) and [r.run_name for r in result.runs] == ["c", "a", "b"]
     assert result.params == {"depth": (3, 3, 3), "lr": (0.01, 0.1, 0.01), "opt": (None, "adam", "adam")}
     assert result.differing_params == ("lr", "opt")  # a run without "opt" differs from those with it
 

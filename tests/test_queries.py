@@ -48,7 +48,7 @@ def store(tracker):
 
 def find(tracker, filter=None, **options) -> list[str]:
     with db.read_session(tracker._engine) as session:
-        return [run.name for run in queries.find_runs(session, "exp", filter, **options)]
+        return [run.run_name for run in queries.find_runs(session, "exp", filter, **options)]
 
 
 def names(tracker, filter) -> set[str]:
@@ -57,7 +57,7 @@ def names(tracker, filter) -> set[str]:
 
 def test_runs_come_back_as_run_info_with_params_tags_and_latest_metrics(store):
     with db.read_session(store._engine) as session:
-        runs = {r.name: r for r in queries.find_runs(session, "exp")}
+        runs = {r.run_name: r for r in queries.find_runs(session, "exp")}
     a, b = runs["a"], runs["b"]
     assert isinstance(a, RunInfo) and a.status == "FINISHED" and a.experiment_id == "1"
     assert a.params == {"lr": 0.01, "opt": "adam"} and a.tags == {"flag": True, "stage": "prod"}
@@ -165,7 +165,7 @@ def test_attributes_or_and_parentheses(store, filter, expected):
 
 def test_start_time_by_milliseconds_and_iso_text(store):
     with db.read_session(store._engine) as session:
-        runs = {r.name: r for r in queries.find_runs(session, "exp")}
+        runs = {r.run_name: r for r in queries.find_runs(session, "exp")}
     c = runs["c"].start_time
     millis = int(c.timestamp() * 1000)
     assert names(store, f"attributes.start_time >= {millis}") >= {"d", "e", "f"}
@@ -226,7 +226,7 @@ def test_the_same_answers_as_python_over_the_same_runs(store):
     """The SQL and a plain Python reading of each run's values agree, on each backend."""
     with db.read_session(store._engine) as session:
         runs = queries.find_runs(session, "exp")
-    python = {r.name for r in runs if isinstance(r.params.get("lr"), (int, float))
+    python = {r.run_name for r in runs if isinstance(r.params.get("lr"), (int, float))
               and not isinstance(r.params["lr"], bool) and r.params["lr"] < 0.5
               and r.metrics.get("acc", math.nan) > 0.75}
     assert names(store, "params.lr < 0.5 and metrics.acc > 0.75") == python == {"a", "b"}
@@ -270,7 +270,7 @@ def test_a_page_too_big_to_list_its_ids_reads_children_through_a_subquery(store,
         through_subquery = queries.find_runs(session, "exp", "params.lr >= 0.01 or tags.stage = 'dev'",
                                              order_by="run_name", limit=3)
         everything = queries.find_runs(session, "exp", order_by="run_name", offset=1)
-    assert [r.name for r in listed] == ["a", "b", "c"]
+    assert [r.run_name for r in listed] == ["a", "b", "c"]
     assert [(r.params, r.tags, r.metrics.get("acc")) for r in through_subquery] == \
         [(r.params, r.tags, r.metrics.get("acc")) for r in listed]
-    assert [r.name for r in everything] == ["b", "c", "d", "e", "f"] and everything[0].metrics["acc"] == 0.99
+    assert [r.run_name for r in everything] == ["b", "c", "d", "e", "f"] and everything[0].metrics["acc"] == 0.99

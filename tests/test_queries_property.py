@@ -177,7 +177,7 @@ def filters(draw, depth=0):
 def test_find_runs_picks_the_runs_the_rules_pick(store, case):
     text, condition = case
     with db.read_session(store._engine) as session:
-        found = sorted(run.name for run in queries.find_runs(session, "prop", text, details=False))
+        found = sorted(run.run_name for run in queries.find_runs(session, "prop", text, details=False))
     wanted = sorted(f"r{i:02d}" for i in range(RUNS) if expected(i, condition))
     assert found == wanted, text
 
@@ -204,7 +204,7 @@ def sort_value(i: int, entity: str, key: str):
 def test_order_by_and_paging_follow_the_rules(store, entity_key, descending, limit, offset):
     entity, key = entity_key
     with db.read_session(store._engine) as session:
-        found = [run.name for run in queries.find_runs(
+        found = [run.run_name for run in queries.find_runs(
             session, "prop", order_by=f"{entity}.{key} {'DESC' if descending else 'ASC'}", limit=limit,
             offset=offset, details=False)]
     present = [i for i in range(RUNS) if sort_value(i, entity, key) is not None]

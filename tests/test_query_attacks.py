@@ -24,7 +24,7 @@ def _run(tracker, name, params=None, metrics=None, tags=None, experiment="atk"):
 
 
 def names(tracker, filter=None, experiment="atk", **options) -> list[str]:
-    return [r.name for r in tracker.find_runs(experiment, filter, **options)]
+    return [r.run_name for r in tracker.find_runs(experiment, filter, **options)]
 
 
 # ---------------------------------------------------------------- D2 / D29: long filters

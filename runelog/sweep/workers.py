@@ -125,7 +125,7 @@ class _Workers:
         tracker = get_tracker(self.store, database_url=self.database_url)
         try:
             mine = [r.run_id for r in tracker.find_runs(self.config.experiment_name, status="RUNNING")
-                    if r.pid == pid and r.name == spec.id]
+                    if r.pid == pid and r.run_name == spec.id]
             return tracker.reap_runs(stale_after=float("inf"), run_ids=mine) if mine else []
         finally:
             tracker.close()
