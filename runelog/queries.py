@@ -11,6 +11,7 @@ runs and one each for params, tags and latest metric values.
 from __future__ import annotations
 
 import functools
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, exists, func, select
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 from . import codec, exceptions, filter_sql, liveness, runs
 from .filters import Key, SortTerm, parse_filter, parse_order_by
 from .models import Experiment, Metric, Param, Run, Tag
-from .types import RUN_STATUSES, RunInfo
+from .types import RUN_STATUSES, MetricPoint, RunInfo
 
 # list_runs' and get_experiment_runs' 0.2.0-era names for run columns
 RUN_ORDER_COLUMNS = {
@@ -314,14 +315,24 @@ def metric_summary(session, run_id: str) -> list[dict[str, Any]]:
     return [{"key": k, "value": codec.metric_from_db(v), "step": s, "count": n} for _, k, v, s, n in rows]
 
 
+def _history_rows(session, run_id: str, key: str):
+    return session.execute(
+        select(Metric.step, Metric.value, Metric.timestamp)
+        .where(Metric.run_id == run_id, Metric.key == key)
+        .order_by(Metric.step, Metric.id)).all()
+
+
+def metric_points(session, run_id: str, key: str) -> list[MetricPoint]:
+    """Every point of one metric, by step (ties: in the order logged), as MetricPoints."""
+    return [MetricPoint(key, s, codec.metric_from_db(v), datetime.fromtimestamp(t, timezone.utc))
+            for s, v, t in _history_rows(session, run_id, key)]
+
+
 def metric_history(session, run_id: str, key: str):
     """Every point of one metric: a DataFrame of step, value, timestamp (UTC), by step."""
     import pandas as pd
 
-    rows = session.execute(
-        select(Metric.step, Metric.value, Metric.timestamp)
-        .where(Metric.run_id == run_id, Metric.key == key)
-        .order_by(Metric.step, Metric.id)).all()
+    rows = _history_rows(session, run_id, key)
     frame = pd.DataFrame(
         [(s, codec.metric_from_db(v), t) for s, v, t in rows], columns=["step", "value", "timestamp"])
     frame["step"] = frame["step"].astype("int64")

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from . import codec, db, exceptions, liveness
 from .models import Artifact, Experiment, Metric, Param, Run, Tag, table_of
+from .types import ArtifactInfo
 
 MIN_PREFIX = 6
 _HEX = re.compile(r"^[0-9a-f]+$")
@@ -361,11 +362,11 @@ def latest_metrics_of(executor: Session | Connection, run_ids, parameters: dict 
     return {run_id: dict(sorted(values.items())) for run_id, values in found.items()}
 
 
-def artifacts_of(session: Session, run_id: str) -> list[dict[str, Any]]:
+def artifacts_of(session: Session, run_id: str) -> list[ArtifactInfo]:
     rows = session.execute(
         select(Artifact.name, Artifact.sha256, Artifact.size, Artifact.created_at)
         .where(Artifact.run_id == run_id).order_by(Artifact.name))
-    return [{"name": n, "sha256": h, "size": s, "created_at": iso(c)} for n, h, s, c in rows]
+    return [ArtifactInfo(run_id, n, h, s, c) for n, h, s, c in rows]
 
 
 def artifact_row(session: Session, run_id: str, name: str) -> Artifact:

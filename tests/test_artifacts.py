@@ -45,9 +45,9 @@ def test_log_artifact_file_is_stored_once_by_content(tracker, files, sql):
 def test_log_artifact_folder_logs_every_file_with_its_relative_name(tracker, files):
     with tracker.start_run(log_code=False) as run_id:
         tracker.log_artifact(str(files / "plots"))
-    listed = {a["name"]: a for a in tracker.list_artifacts(run_id)}
+    listed = {a.name: a for a in tracker.list_artifacts(run_id)}
     assert set(listed) == {"plots/loss.png", "plots/sub/acc.png"}
-    assert listed["plots/loss.png"]["size"] == 3
+    assert listed["plots/loss.png"].size == 3
     out = tracker.download_artifact(run_id, "plots/sub/acc.png", str(files / "out"))
     assert open(out, "rb").read() == b"png2"
     assert out == str(files / "out" / "plots" / "sub" / "acc.png")
@@ -466,7 +466,7 @@ def test_a_name_below_a_logged_file_is_refused_and_records_nothing(tracker, file
         tracker.log_artifact(str(files / "b.txt"), name="x/y")
     with pytest.raises(exceptions.InvalidArtifactName, match="both a file 'x'"):
         tracker.log_artifact(str(files / "plots"), name="x")  # a folder under the file's name
-    assert [a["name"] for a in tracker.list_artifacts(open_run_with_file_x_and_d_e_f)] == ["d/e/f", "x"]
+    assert [a.name for a in tracker.list_artifacts(open_run_with_file_x_and_d_e_f)] == ["d/e/f", "x"]
 
 
 def test_a_file_named_like_a_logged_folder_is_refused_and_records_nothing(tracker, files,
@@ -475,13 +475,13 @@ def test_a_file_named_like_a_logged_folder_is_refused_and_records_nothing(tracke
         tracker.log_artifact(str(files / "b.txt"), name="d/e")
     with pytest.raises(exceptions.InvalidArtifactName, match="both a file 'd'"):
         tracker.log_artifact(str(files / "b.txt"), name="d")
-    assert [a["name"] for a in tracker.list_artifacts(open_run_with_file_x_and_d_e_f)] == ["d/e/f", "x"]
+    assert [a.name for a in tracker.list_artifacts(open_run_with_file_x_and_d_e_f)] == ["d/e/f", "x"]
 
 
 def test_the_same_name_again_replaces_and_a_longer_name_is_no_clash(tracker, files, open_run_with_file_x_and_d_e_f):
     tracker.log_artifact(str(files / "b.txt"), name="x")  # the same name again replaces it
     tracker.log_artifact(str(files / "a.txt"), name="xy/z")  # a longer name is no clash
-    assert [a["name"] for a in tracker.list_artifacts(open_run_with_file_x_and_d_e_f)] == ["d/e/f", "x", "xy/z"]
+    assert [a.name for a in tracker.list_artifacts(open_run_with_file_x_and_d_e_f)] == ["d/e/f", "x", "xy/z"]
 
 
 def test_a_name_that_clashes_in_one_run_is_free_in_another(tracker, files):
@@ -501,7 +501,7 @@ def test_a_big_folder_clashing_with_a_logged_file_records_nothing(tracker, files
         tracker.log_artifact(str(files / "a.txt"), name="many/7.txt/inner")
         with pytest.raises(exceptions.InvalidArtifactName, match="both a file 'many/7.txt'"):
             tracker.log_artifact(str(folder))
-    assert [a["name"] for a in tracker.list_artifacts(run_id)] == ["many/7.txt/inner"]
+    assert [a.name for a in tracker.list_artifacts(run_id)] == ["many/7.txt/inner"]
 
 
 # ------------------------------------------------------------ all or nothing (issue 12, item 17)
@@ -534,7 +534,7 @@ def test_a_folder_with_an_unreadable_file_records_nothing(tracker, files):
         with pytest.raises(exceptions.ArtifactUnreadable, match="c.bin") as caught:
             tracker.log_artifact(str(folder))
         assert isinstance(caught.value, OSError)
-    assert [a["name"] for a in tracker.list_artifacts(run_id)] == ["a.txt"]
+    assert [a.name for a in tracker.list_artifacts(run_id)] == ["a.txt"]
     assert tracker.gc(grace_seconds=0).temp_files == []  # no scratch left behind
     assert tracker.verify().ok
 
@@ -555,7 +555,7 @@ with tracker.start_run(log_code=False, log_git_meta=False) as run_id:
     except PermissionError as exc:  # what 0.2.0 raised; now also a RunelogException
         assert isinstance(exc, exceptions.ArtifactUnreadable), type(exc)
         print(exc)
-    print([a["name"] for a in tracker.list_artifacts(run_id)])
+    print([a.name for a in tracker.list_artifacts(run_id)])
 """
 
 

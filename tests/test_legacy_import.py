@@ -247,12 +247,12 @@ def test_everything_comes_across(legacy_020, store_options):
 
     # Artifacts are in the blob store; the script both runs logged is stored once.
     assert sorted(details["artifacts"]) == ["features.csv", "requirements.txt", "train_020.py"]
-    scripts = {a["sha256"] for r in (feature_run, model_run) for a in tracker.list_artifacts(r)
-               if a["name"] == "train_020.py"}
+    scripts = {a.sha256 for r in (feature_run, model_run) for a in tracker.list_artifacts(r)
+               if a.name == "train_020.py"}
     assert scripts == {hashlib.sha256(legacy_020.script.read_bytes()).hexdigest()}
     blobs = [p for p in tracker.location.blob_dir.rglob("*") if p.is_file()]
     run_ids = [r["run_id"] for name in ("features", "training") for r in tracker.list_runs(name)]
-    assert len(blobs) == len({a["sha256"] for r in run_ids for a in tracker.list_artifacts(r)})
+    assert len(blobs) == len({a.sha256 for r in run_ids for a in tracker.list_artifacts(r)})
     assert len(blobs) < sum(len(tracker.list_artifacts(r)) for r in run_ids)
     assert tracker.verify().ok
     assert "packages" in details["environment"]  # environment.json
@@ -278,8 +278,8 @@ def test_everything_comes_across(legacy_020, store_options):
     assert version["version"] == "1" and version["source_run_id"] == model_run
     assert version["tags"] == {"stage": "candidate", "reviewed": True}
     assert version["artifact_name"] == "model.joblib"
-    assert version["sha256"] == {a["sha256"] for a in tracker.list_artifacts(model_run)
-                                 if a["name"] == "model.joblib"}.pop()
+    assert version["sha256"] == {a.sha256 for a in tracker.list_artifacts(model_run)
+                                 if a.name == "model.joblib"}.pop()
     registered = datetime.fromisoformat(registry_meta["registration_timestamp"]).astimezone(timezone.utc)
     assert version["registration_timestamp"] == registered.isoformat()
     model = tracker.load_registered_model("classifier")

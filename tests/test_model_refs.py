@@ -119,7 +119,7 @@ def test_every_pair_form_finds_and_loads_its_version(clf, pair, number):
 def test_a_version_holds_its_run_artifact_and_bytes(clf):
     found = clf.get_model_version("clf@champion")
     (artifact,) = clf.list_artifacts(found.run_id)
-    assert (found.artifact_name, found.sha256) == ("model.joblib", artifact["sha256"])
+    assert (found.artifact_name, found.sha256) == ("model.joblib", artifact.sha256)
     assert found.created_at is not None and found.tags == {}
 
 

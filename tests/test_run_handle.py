@@ -140,3 +140,21 @@ def test_repr_never_shows_a_password(tmp_path):
 
     store.location = locate(None, "postgresql+psycopg://me:s3cret@db.example/runs", str(tmp_path))
     assert "s3cret" not in repr(store) and "me" in repr(store)
+
+
+def test_metric_points_and_artifacts_come_back_typed(tracker, tmp_path):
+    from runelog.types import ArtifactInfo, MetricPoint
+
+    (tmp_path / "a.txt").write_text("abc")
+    with tracker.run("typed", log_code=False) as run:
+        run.log_metric("loss", 0.5, step=3)
+        run.log_metric("loss", 0.25, step=7)
+        run.log_artifact(tmp_path / "a.txt")
+    points = tracker.get_metric_points(run.id, "loss")
+    assert all(isinstance(p, MetricPoint) for p in points)
+    assert [(p.key, p.step, p.value) for p in points] == [("loss", 3, 0.5), ("loss", 7, 0.25)]
+    assert points[0].timestamp is not None and points[0].timestamp.tzinfo is not None
+    (artifact,) = tracker.list_artifacts(run.id)
+    assert isinstance(artifact, ArtifactInfo)
+    assert (artifact.run_id, artifact.name, artifact.size) == (run.id, "a.txt", 3)
+    assert artifact.as_dict()["sha256"] == artifact.sha256

@@ -6,12 +6,13 @@ import os
 from pathlib import Path
 
 from .. import artifacts, codec, datasets, exceptions, lineage, runs
+from ..types import ArtifactInfo
 from .base import StoreHandle
 
 
 class ArtifactsAPI(StoreHandle):
-    def list_artifacts(self, run_id: str) -> list[dict]:
-        """Name, sha256, size and time of each artifact of a run."""
+    def list_artifacts(self, run_id: str) -> list[ArtifactInfo]:
+        """Each artifact of a run (name, sha256, size, created_at), by name."""
         with self._read() as s:
             return runs.artifacts_of(s, runs.resolve_run_id(s, run_id))
 

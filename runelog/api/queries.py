@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 
 from .. import compare, datasets, exceptions, lineage, queries, results_frame, runs
-from ..types import RunComparison, RunInfo
+from ..types import MetricPoint, RunComparison, RunInfo
 from .base import StoreHandle
 
 
@@ -42,7 +42,7 @@ class QueriesAPI(StoreHandle):
                     "meta": dict(runs.run_meta(run), tags=runs.tags_of(s, run.id)),
                     "params": runs.params_of(s, run.id),
                     "metrics": runs.latest_metrics_of(s, run.id),
-                    "artifacts": [a["name"] for a in runs.artifacts_of(s, run.id)],
+                    "artifacts": [a.name for a in runs.artifacts_of(s, run.id)],
                     "datasets": datasets.datasets_of(s, run.id),
                     "inputs": lineage.inputs_of(s, run.id),
                 }
@@ -143,4 +143,9 @@ class QueriesAPI(StoreHandle):
         """Every point of a metric: a DataFrame of step, value, timestamp."""
         with self._read() as s:
             return queries.metric_history(s, runs.resolve_run_id(s, run_id), key)
+
+    def get_metric_points(self, run_id: str, key: str) -> list[MetricPoint]:
+        """Every point of a metric as MetricPoints (step, value, UTC timestamp), without pandas."""
+        with self._read() as s:
+            return queries.metric_points(s, runs.resolve_run_id(s, run_id), key)
 

@@ -171,7 +171,7 @@ def get_run(run: str = typer.Argument(..., help="Run id or unique prefix."), as_
     experiment = t.get_experiment(meta["experiment_id"]) or {"name": "?"}
     if as_json:
         return print_json({**details, "experiment_name": experiment["name"], "metrics": metrics,
-                           "artifacts": artifacts})
+                           "artifacts": [a.as_dict() for a in artifacts]})
     console.print(Text.assemble((f"run {run_id}", "bold"), " ", cell(meta["run_name"] or ""), "  ",
                                 status_cell(meta["status"])))
     console.print(cell(f"experiment {experiment['name']} (id {meta['experiment_id']})  "
@@ -188,7 +188,7 @@ def get_run(run: str = typer.Argument(..., help="Run id or unique prefix."), as_
          [(m["key"], fmt(m["value"]), str(m["step"]), str(m["count"])) for m in metrics]),
         ("Tags", ["key", "value"], [(k, fmt(v)) for k, v in meta["tags"].items()]),
         ("Artifacts", ["name", "size", "sha256"],
-         [(a["name"], fmt_size(a["size"]), formatting.short_hash(a["sha256"])) for a in artifacts]),
+         [(a.name, fmt_size(a.size), formatting.short_hash(a.sha256)) for a in artifacts]),
         ("Datasets", ["name", "kind", "file", "rows", "hash"],
          [(d["name"], d["kind"], d["filename"], fmt(d["row_count"]), formatting.short_hash(d["sha256"] or d["md5"]))
           for d in details["datasets"]]),

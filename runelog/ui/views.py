@@ -241,9 +241,9 @@ def _artifacts(tracker, run_id: str) -> None:
     if not artifacts:
         return
     st.markdown("**Artifacts**")
-    st.dataframe(pd.DataFrame([{"name": a["name"], "size": size(a["size"]), "sha256": short_hash(a["sha256"])}
+    st.dataframe(pd.DataFrame([{"name": a.name, "size": size(a.size), "sha256": short_hash(a.sha256)}
                                for a in artifacts]), hide_index=True, width="stretch")
-    names = [a["name"] for a in artifacts]
+    names = [a.name for a in artifacts]
     chosen = st.selectbox("Open an artifact (its hash is checked first)", names, index=None,
                           placeholder="Choose one to preview or download", key=f"artifact_{run_id}")
     if chosen is None:

@@ -86,14 +86,14 @@ def test_gc_with_grace_0_never_takes_a_blob_a_committed_row_names(tmp_path, stor
     tracker = get_tracker(**store_options)
     run_ids = [out.strip() for out, _ in outcomes]
     for run_id in run_ids:
-        names = {a["name"] for a in tracker.list_artifacts(run_id)}
+        names = {a.name for a in tracker.list_artifacts(run_id)}
         assert len(names) == artifacts  # every tenth was deleted and logged again under again/
         assert sum(name.startswith("again/") for name in names) == artifacts // 10
     report = tracker.verify()
     assert report.checked > artifacts and report.ok, [(p.sha256, p.problem, p.references) for p in report.problems]
     for run_id in run_ids:  # every referenced blob is there and downloads with the right bytes
         for artifact in tracker.list_artifacts(run_id)[:20]:
-            tracker.download_artifact(run_id, artifact["name"], str(tmp_path / "out" / run_id))
+            tracker.download_artifact(run_id, artifact.name, str(tmp_path / "out" / run_id))
     tracker.gc(grace_seconds=0)  # what the loop left is garbage only
     assert tracker.verify().ok
     tracker.close()
