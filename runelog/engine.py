@@ -153,7 +153,7 @@ def close_engine(engine: Engine, checkpoint_first: bool = True, forget: bool = F
 
 @atexit.register
 def _close_all_engines() -> None:
-    # Registered when db is first imported, so before run_writer's exit flush: atexit runs
+    # Registered when engine is first imported (db imports it), so before run_writer's exit flush: atexit runs
     # handlers last-in first-out, and this one must come after the last points are written.
     for engine in list(_sqlite_engines):
         with contextlib.suppress(Exception):

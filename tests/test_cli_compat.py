@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from runelog import __version__, exceptions, get_tracker
 from runelog.cli import app
-from runelog.cli.common import find_store
+from runelog import find_store
 from runelog.formatting import parse_assignment
 
 runner = CliRunner()

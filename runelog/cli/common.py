@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
 from rich import table as rich_table
@@ -47,23 +46,6 @@ class State:
 
 
 state = State()
-
-
-def find_store(start: Path) -> Path | None:
-    """The nearest folder, `start` or one of its parents, that holds a `.runelog/` folder."""
-    from .. import find_store as find
-
-    return find(start)
-
-
-def location():
-    """Where the selected store is (it may not exist yet)."""
-    return state.choice().location
-
-
-def describe_store() -> str:
-    """One line saying which store the command line uses and how it was chosen."""
-    return state.choice().describe("--store")
 
 
 def store_exists() -> bool:

@@ -107,7 +107,7 @@ def find_runs(tracker, experiment: str, text: str) -> list[dict]:
     """The runs the filter box asks for, by the API's one run query (params, metrics and tags
     included: no query per run). A bad filter raises InvalidFilter, which says where."""
     found = tracker.find_runs(experiment, filter=text.strip() or None)
-    return [r.as_dict() if hasattr(r, "as_dict") else r for r in found]
+    return [r.as_dict() for r in found]
 
 
 def runs_page(tracker) -> None:
