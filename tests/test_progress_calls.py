@@ -54,3 +54,22 @@ def test_backup_counts_copied_blobs(tmp_path):
     report = tracker.backup(tmp_path / "copy", progress=progress)
     assert report.blobs == 3
     _check(calls, 3)
+
+
+def test_a_sweep_counts_runs(tmp_path):
+    from runelog.sweep import run_sweep
+
+    config = tmp_path / "sweep.yaml"
+    config.write_text("""
+experiment_name: progress
+dataset: {source: sklearn.datasets.load_iris}
+validation: {strategy: train_test_split, params: {test_size: 0.3, random_state: 0}}
+evaluation: {metrics: [accuracy_score]}
+runs:
+  - {id: a, model_class: sklearn.tree.DecisionTreeClassifier, model_params: {random_state: 0}}
+  - {id: b, model_class: sklearn.tree.DecisionTreeClassifier, model_params: {random_state: 1}}
+""")
+    calls, progress = _recorder()
+    result = run_sweep(config, store=str(tmp_path / "store"), progress=progress)
+    assert result.ok
+    _check(calls, 2)

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 from .. import formatting
-from ..progress import bar
+from ..progress import terminal
 from .common import Table, console, fmt, state
 
 
@@ -25,9 +25,9 @@ def sweep(file: Optional[Path] = typer.Argument(None, show_default=False, help="
         raise typer.BadParameter("give the sweep's YAML file once: `runelog sweep FILE` or `--config FILE`",
                                  param_hint="FILE")
     path = given[0]
-    total = len(load_config(path).runs)  # a bad file is reported before anything runs
-    with bar(total=total, description="sweep") as advance:
-        result = run_sweep(path, jobs=jobs, progress=lambda spec, error: advance(1),
+    load_config(path)  # a bad file is reported before anything runs
+    with terminal("sweep") as progress:
+        result = run_sweep(path, jobs=jobs, progress=progress,
                            store=state.store, database_url=state.database_url, raise_on_failure=False)
     metrics = sorted({k for _, _, m in result.finished for k in m})
     table = Table("run", "id", *metrics, title=f"Sweep into '{result.experiment_name}'")

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import interrupts
 from ..exceptions import SweepOptionError, SweepRunsFailed
+from ..progress import Progress, Reporter
 from .config import load_config
 from .evaluation import _once, _Outcome, _run_one, load_dataset
 from .workers import _signals_held, _Workers
@@ -52,14 +53,14 @@ def _silent(message: str) -> None:
 
 
 def run_sweep(config_path: str | Path, progress_handler: Callable[[str], Any] | None = None, *,
-              jobs: int = 1, progress: Callable[[str, str | None], Any] | None = None,
+              jobs: int = 1, progress: Progress | None = None,
               store: str | None = None, database_url: str | None = None,
               tracker: RuneLog | None = None, raise_on_failure: bool = True) -> SweepResult:
     """Check the config, then run every run (in `jobs` processes) and record each as a runelog run.
 
     `run_sweep(path)` and `run_sweep(path, print)` work as in runelog 0.2.0:
-    `progress_handler` gets text messages. `progress(spec_id, error_or_None)`
-    is called after each run. The runs go to `tracker`, or to the store at
+    `progress_handler` gets text messages. `progress(done, total)` counts runs,
+    the one progress signature of every long call (runelog.progress). The runs go to `tracker`, or to the store at
     `store` / `database_url` (default: here, or $RUNELOG_HOME).
 
     Workers (jobs > 1) start isolated, in an empty folder, and never import from
@@ -82,14 +83,15 @@ def run_sweep(config_path: str | Path, progress_handler: Callable[[str], Any] | 
     outcomes: list[_Outcome] = []
     say(f"Running sweep for experiment: '{config.experiment_name}'")
 
+    counter = Reporter(progress, total=len(config.runs))
+
     def record(outcome: _Outcome) -> None:
         outcomes.append(outcome)
         if outcome.error is None:
             result.finished.append((outcome.spec_id, outcome.run_id, outcome.metrics or {}))  # set when no error
         else:
             result.failed.append((outcome.spec_id, outcome.error))
-        if progress is not None:
-            progress(outcome.spec_id, outcome.error)
+        counter.advance()
 
     if jobs == 1:
         from .. import get_tracker
