@@ -11,11 +11,13 @@ from runelog.sweep import run_sweep
 
 def main() -> None:
     result = run_sweep(Path(__file__).with_name("iris_sweep.yaml"),
-                       progress=lambda spec, error: print(f"{spec}: {'FAILED ' + error if error else 'done'}"),
+                       progress=lambda done, total: print(f"{done}/{total} runs done"),
                        raise_on_failure=False)
-    ranking = get_tracker().list_runs(result.experiment_name, sort_by="accuracy_score", descending=True)
-    for row in ranking:
-        print(f"{row['run_name']:<12} accuracy {row['metrics'].get('accuracy_score', float('nan')):.3f}")
+    ranking = get_tracker().find_runs(result.experiment_name, order_by="metrics.accuracy_score DESC")
+    for run in ranking:
+        print(f"{run.run_name:<12} accuracy {run.metrics.get('accuracy_score', float('nan')):.3f}")
+    for spec_id, error in result.failed:
+        print(f"{spec_id}: FAILED {error}")
     if not result.ok:
         raise SystemExit(1)
 
