@@ -25,6 +25,8 @@ from runelog.cli import app
 from runelog.exceptions import SweepConfigError, SweepFileNotFound, SweepOptionError, SweepRunsFailed
 from runelog.sweep import run_sweep
 
+from .reliability.helpers import ctrl_c_as_a_terminal_gives_it
+
 REPO = Path(__file__).resolve().parent.parent
 RUNELOG = shutil.which("runelog", path=os.path.dirname(sys.executable)) or "runelog"
 
@@ -350,7 +352,7 @@ def _start_sweep(tmp_path: Path, runs: str, jobs: int = 2) -> subprocess.Popen:
     config = _write(tmp_path, ENDLESS + runs)
     return subprocess.Popen([RUNELOG, "--store", str(tmp_path / "s"), "sweep", str(config), "--jobs", str(jobs)],
                             cwd=tmp_path, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=ctrl_c_as_a_terminal_gives_it)
 
 
 def _runs(tmp_path: Path) -> dict[str, tuple[str, int, str | None]]:

@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 from runelog import exceptions, get_tracker
 from runelog.cli import app
 
-from .helpers import script, spawn
+from .helpers import ctrl_c_as_a_terminal_gives_it, script, spawn
 
 RUNS, POINTS = 6, 40
 
@@ -214,7 +214,8 @@ def _cli(root: Path, *args: str, **kwargs) -> subprocess.Popen:
     exe = shutil.which("runelog", path=os.path.dirname(sys.executable))
     env = {k: v for k, v in os.environ.items() if not k.startswith("RUNELOG_")}
     return subprocess.Popen([exe, "--store", str(root), *args], env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=ctrl_c_as_a_terminal_gives_it,
+                            **kwargs)
 
 
 def _whole_or_absent(dest: Path, blobs: int) -> bool:
