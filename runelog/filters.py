@@ -92,6 +92,10 @@ class SortTerm:
     key: Key
     descending: bool = False
 
+
+# What order_by takes: "metrics.acc DESC, params.lr", a list of such strings, or parsed SortTerms.
+OrderBy = Union[str, list, tuple, None]
+
 # ---------------------------------------------------------------- parsing
 
 
@@ -111,7 +115,7 @@ def _parse_filter(text: str) -> Node:
     return parse(text, "filter")
 
 
-def parse_order_by(order_by: str | list[str] | tuple[str, ...] | None) -> tuple[SortTerm, ...]:
+def parse_order_by(order_by: OrderBy) -> tuple[SortTerm, ...]:
     """Sort terms from `"metrics.acc DESC, params.lr"` or a list of such strings; () for None."""
     if order_by is None:
         return ()
@@ -121,6 +125,9 @@ def parse_order_by(order_by: str | list[str] | tuple[str, ...] | None) -> tuple[
     items = [order_by] if isinstance(order_by, str) else list(order_by)
     terms: list[SortTerm] = []
     for item in items:
+        if isinstance(item, SortTerm):  # already parsed (the service's own orders): no grammar needed
+            terms.append(item)
+            continue
         if not isinstance(item, str):
             raise InvalidFilter(repr(item), f"an order_by term is a string, not {type(item).__name__}", None,
                                 "order_by")

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
 from . import codec, exceptions, filter_sql, liveness, runs
-from .filters import Key, SortTerm, parse_filter, parse_order_by
+from .filters import Key, OrderBy, SortTerm, parse_filter, parse_order_by
 from .models import Experiment, Metric, Param, Run, Tag
 from .types import RUN_STATUSES, MetricPoint, RunInfo
 
@@ -28,6 +28,7 @@ RUN_ORDER_COLUMNS = {
     "status": "status", "run_id": "id",
 }
 NEWEST_FIRST = (SortTerm(Key("attribute", "start_time"), descending=True),)
+OLDEST_FIRST = (SortTerm(Key("attribute", "start_time"), descending=False),)  # 0.2.0's order
 MAX_LISTED_IDS = 500  # above this, children are read by a subquery (SQLite and PostgreSQL cap bound values)
 MAX_COUNT = 2**63 - 1  # a limit or offset: BIGINT on SQLite and PostgreSQL
 _RUN = Run.__table__
@@ -40,7 +41,7 @@ def dialect_of(executor: Session | Connection) -> str:
 
 
 def find_runs(executor: Session | Connection, experiment: Any, filter: str | None = None,
-              order_by: str | list[str] | None = None, limit: int | None = None, offset: int = 0, *,
+              order_by: OrderBy = None, limit: int | None = None, offset: int = 0, *,
               tags: dict | None = None, status: str | list[str] | None = None,
               details: bool = True) -> list[RunInfo]:
     """Runs of an experiment matching `filter` (and every tag in `tags`, and `status`), sorted and paged.
@@ -205,38 +206,36 @@ def run_table(session, experiment: Any, tags: dict | None = None, status: str | 
     term = _sort_term(session, experiment_id, sort_by or "start_time")
     if term is None:
         return []  # an experiment with no runs has nothing to sort by, and nothing to list
-    found = find_runs(session, experiment_id, order_by=[f"{term} {'DESC' if descending else 'ASC'}"], limit=limit,
+    found = find_runs(session, experiment_id, order_by=[SortTerm(term, descending)], limit=limit,
                       tags=tags, status=status)
     return [run.as_dict() for run in found]
 
 
-def _sort_term(session, experiment_id: int, sort_by: str) -> str | None:
-    """The order_by term list_runs' `sort_by` means; None if the experiment has no runs at all."""
+def _sort_term(session, experiment_id: int, sort_by: str) -> Key | None:
+    """The sort key list_runs' `sort_by` means; None if the experiment has no runs at all.
+
+    Built as a Key, not as text to parse: reading runs never loads the filter grammar."""
     if sort_by in RUN_ORDER_COLUMNS:
-        return f"attributes.{RUN_ORDER_COLUMNS[sort_by]}"
+        return Key("attribute", RUN_ORDER_COLUMNS[sort_by])
     in_experiment = select(Run.id).where(Run.experiment_id == experiment_id)
     param_keys = set(session.execute(select(Param.key).distinct().where(Param.run_id.in_(in_experiment))).scalars())
     if sort_by.startswith("param_") and sort_by[6:] in param_keys:
-        return f"params.{_quoted(sort_by[6:])}"
+        return Key("param", sort_by[6:])
     metric_keys = set(session.execute(
         select(Metric.key).distinct().where(Metric.run_id.in_(in_experiment))).scalars())
     if sort_by in metric_keys:
-        return f"metrics.{_quoted(sort_by)}"
+        return Key("metric", sort_by)
     if session.execute(in_experiment.limit(1)).first() is None:
         return None
     raise exceptions.InvalidSortKey(sort_by, sorted(RUN_ORDER_COLUMNS) + sorted(
         [f"param_{k}" for k in param_keys] + list(metric_keys)))
 
 
-def _quoted(key: str) -> str:
-    return "`" + key.replace("`", "``") + "`"
-
-
 def experiment_runs(session, experiment_id: Any, sort_by: str | None = "timestamp",
                     ascending: bool = True) -> list[dict[str, Any]]:
     """0.2.0's get_experiment_runs: run meta dicts with a `timestamp`; [] for an unknown experiment."""
     try:
-        found = find_runs(session, experiment_id, order_by="attributes.start_time ASC", details=False)
+        found = find_runs(session, experiment_id, order_by=OLDEST_FIRST, details=False)
     except exceptions.ExperimentNotFound:
         return []
     rows = []

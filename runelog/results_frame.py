@@ -29,7 +29,7 @@ def load_results(executor, experiment_name_or_id: Any, sort_by: str | None = Non
     import pandas as pd
 
     experiment_id = runs.experiment_id_of(executor, experiment_name_or_id)
-    selection, values = queries.run_statement(executor, experiment_id, order_by="attributes.start_time ASC")
+    selection, values = queries.run_statement(executor, experiment_id, order_by=queries.OLDEST_FIRST)
     selected = selection.subquery()
     in_experiment = select(Run.id).where(Run.experiment_id == experiment_id)
     # Plain tuples: pandas probes SQLAlchemy Row objects attribute by attribute, which is slow.

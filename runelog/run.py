@@ -71,10 +71,16 @@ class Run:
 
     def log_metric(self, key: str, value: float, step: int | None = None) -> None:
         """Log one metric point; `step` defaults to one past this key's last step."""
-        self._open().add({key: value}, step)
+        writer = self._writer  # the hot path: checked inline rather than through _open()
+        if writer.ended:
+            raise exceptions.RunEnded(self.id)
+        writer.add({key: value}, step)
 
     def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
-        self._open().add(metrics, step)  # all are checked before any is queued
+        writer = self._writer
+        if writer.ended:
+            raise exceptions.RunEnded(self.id)
+        writer.add(metrics, step)  # all are checked before any is queued
 
     def set_tag(self, key: str, value: Any) -> None:
         self.set_tags({key: value})

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from . import datasets, runs
+from .exceptions import ArtifactNotFound, NoActiveRun
 from .api.artifacts import ArtifactsAPI
 from .api.experiments import ExperimentsAPI
 from .api.lineage import LineageAPI
@@ -67,10 +68,16 @@ class RuneLog(ExperimentsAPI, QueriesAPI, ArtifactsAPI, LineageAPI, RegistryAPI,
 
     def log_metric(self, key: str, value: float, step: int | None = None) -> None:
         """Log one metric point; `step` defaults to one past this key's last step."""
-        self._active_run().log_metric(key, value, step)
+        run = self._active  # the hot path (W1): no call more than it needs
+        if run is None:
+            raise NoActiveRun()
+        run._writer.add({key: value}, step)  # the active run is open: it stops being active as it ends
 
     def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
-        self._active_run().log_metrics(metrics, step)
+        run = self._active
+        if run is None:
+            raise NoActiveRun()
+        run._writer.add(metrics, step)
 
     def set_tag(self, key: str, value: Any) -> None:
         self._active_run().set_tag(key, value)
@@ -105,8 +112,6 @@ class RuneLog(ExperimentsAPI, QueriesAPI, ArtifactsAPI, LineageAPI, RegistryAPI,
     def log_dataset(self, data_path: str | os.PathLike, name: str) -> None:
         """Record a file's fingerprint (hash, size; rows, columns, schema for parquet) without copying it."""
         if not Path(data_path).is_file():  # checked before the active run, as 0.2.0 did
-            from .exceptions import ArtifactNotFound
-
             raise ArtifactNotFound(str(data_path))
         self._active_run().log_dataset(data_path, name)
 
