@@ -166,7 +166,7 @@ def test_experiments_list_get_export_delete(populated, tmp_path):
     assert invoke(store, "experiments", "export", "exp", "-o", str(csv_file)).exit_code == 0
     import pandas as pd
 
-    assert sorted(pd.read_csv(csv_file, index_col="run_id").index) == sorted(ids)
+    assert sorted(pd.read_csv(csv_file, index_col="run_id", converters={"run_id": str}).index) == sorted(ids)
     parquet_file = tmp_path / "exp.parquet"
     invoke(store, "experiments", "export", "exp", "-o", str(parquet_file))
     assert pd.read_parquet(parquet_file)["loss"].min() == 0.3

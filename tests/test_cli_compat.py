@@ -181,7 +181,7 @@ def test_item10_export_format_follows_the_suffix(store, tmp_path):
     parquet = pd.read_parquet(tmp_path / "runs.parquet")
     assert list(parquet.index) == ids and list(parquet["run_name"]) == ["run-0", "run-1", "run-2"]
     assert list(parquet["tag_stage"]) == ["dev"] * 3 and parquet["acc"].max() == pytest.approx(0.7)
-    csv = pd.read_csv(tmp_path / "runs.csv", index_col="run_id")
+    csv = pd.read_csv(tmp_path / "runs.csv", index_col="run_id", converters={"run_id": str})
     assert list(csv.index) == ids and {"run_name", "tag_candidate", "tag_stage", "param_lr", "lr"} <= set(csv.columns)
     assert (tmp_path / "runs.csv").read_bytes()[:6] == b"run_id"
 

@@ -88,7 +88,7 @@ class TestExperimentsCommands:
         assert result.exit_code == 0, result.output
         assert said(r"export", result.stdout), result.output
         assert output_file.exists()
-        frame = pd.read_csv(output_file, index_col=0)
+        frame = pd.read_csv(output_file, index_col=0, converters={0: str})  # an id like 210e7969 is no number
         assert list(frame.index) == [run_id]
         assert frame.loc[run_id, "accuracy"] == 0.99
 
@@ -97,7 +97,7 @@ class TestExperimentsCommands:
             tracker.log_param("alpha", 0.5)
         result = runelog_cli("experiments", "export", "short-o", "-o", "out.csv")
         assert result.exit_code == 0, result.output
-        frame = pd.read_csv(tmp_path / "out.csv", index_col=0)
+        frame = pd.read_csv(tmp_path / "out.csv", index_col=0, converters={0: str})
         assert list(frame.index) == [run_id] and frame.loc[run_id, "param_alpha"] == 0.5
 
     def test_export_empty(self, tracker, tmp_path):
