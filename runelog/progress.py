@@ -67,23 +67,13 @@ def _noop(_: int = 1) -> None:
 @contextlib.contextmanager
 def bar(total: int | None, description: str, minimum: int = 0,
         in_bytes: bool = False) -> Iterator[Callable[[int], None]]:
-    """Yield `advance(n=1)`; draw a rich bar only on a terminal and when `total >= minimum`."""
-    if not sys.stderr.isatty() or (total is not None and total < minimum):
+    """Yield `advance(n=1)` for the library's own byte bars; drawn by terminal(), and only when
+    `total >= minimum`."""
+    if total is not None and total < minimum:
         yield _noop
         return
-    from rich.console import Console
-    from rich.progress import (BarColumn, DownloadColumn, MofNCompleteColumn, Progress, SpinnerColumn,
-                               TextColumn, TimeRemainingColumn)
-
-    count = DownloadColumn() if in_bytes else MofNCompleteColumn()
-    columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), count, TimeRemainingColumn()]
-    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
-        task = progress.add_task(description, total=total)
-
-        def advance(n: int = 1) -> None:
-            progress.advance(task, n)
-
-        yield advance
+    with terminal(description, in_bytes) as progress:
+        yield Reporter(progress, total).advance
 
 
 @contextlib.contextmanager
