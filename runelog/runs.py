@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from . import codec, db, exceptions, liveness
 from .models import Artifact, Experiment, Metric, Param, Run, Tag, table_of
-from .types import ArtifactInfo
+from .types import ArtifactInfo, iso
 
 MIN_PREFIX = 6
 _HEX = re.compile(r"^[0-9a-f]+$")
@@ -293,10 +293,6 @@ def delete_experiment(session: Session, experiment: Experiment) -> None:
 
 
 # ---------------------------------------------------------------- reading
-
-
-def iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 def run_meta(run: Run) -> dict[str, Any]:

@@ -24,7 +24,8 @@ from typing import Any
 RUN_STATUSES = ("RUNNING", "FINISHED", "FAILED", "KILLED")
 
 
-def _iso(value: datetime | None) -> str | None:
+def iso(value: datetime | None) -> str | None:
+    """A time as ISO 8601 text (None stays None): the one way results and dicts write times."""
     return value.isoformat() if value is not None else None
 
 
@@ -58,8 +59,8 @@ class RunInfo:
         """The run's meta dict (0.2.0's meta.json keys plus runelog's), then params, metrics, tags."""
         return {
             "run_id": self.run_id, "experiment_id": self.experiment_id, "run_name": self.run_name,
-            "status": self.status, "start_time": _iso(self.start_time), "end_time": _iso(self.end_time),
-            "heartbeat_at": _iso(self.heartbeat_at), "host": self.host, "pid": self.pid,
+            "status": self.status, "start_time": iso(self.start_time), "end_time": iso(self.end_time),
+            "heartbeat_at": iso(self.heartbeat_at), "host": self.host, "pid": self.pid,
             "git_commit": self.git_commit, "git_branch": self.git_branch, "git_dirty": self.git_dirty,
             "error": self.error, "stale": self.stale,
             "params": dict(self.params), "metrics": dict(self.metrics), "tags": dict(self.tags),
@@ -76,7 +77,7 @@ class MetricPoint:
     timestamp: datetime | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "step": self.step, "value": self.value, "timestamp": _iso(self.timestamp)}
+        return {"key": self.key, "step": self.step, "value": self.value, "timestamp": iso(self.timestamp)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +91,7 @@ class ArtifactInfo:
     created_at: datetime | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "sha256": self.sha256, "size": self.size, "created_at": _iso(self.created_at)}
+        return {"name": self.name, "sha256": self.sha256, "size": self.size, "created_at": iso(self.created_at)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +114,7 @@ class DatasetInfo:
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "kind": self.kind, "filename": self.filename, "path": self.path,
                 "size": self.size, "sha256": self.sha256, "md5": self.md5, "row_count": self.row_count,
-                "column_count": self.column_count, "schema": self.schema, "created_at": _iso(self.created_at)}
+                "column_count": self.column_count, "schema": self.schema, "created_at": iso(self.created_at)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +153,7 @@ class ModelVersionInfo:
     def as_dict(self) -> dict[str, Any]:
         """0.2.0's meta.json of a version (`version` as text, `source_run_id`), plus artifact and aliases."""
         return {"aliases": list(self.aliases), "model_name": self.model_name, "version": str(self.version),
-                "source_run_id": self.run_id, "registration_timestamp": _iso(self.created_at),
+                "source_run_id": self.run_id, "registration_timestamp": iso(self.created_at),
                 "tags": dict(self.tags), "artifact_name": self.artifact_name, "sha256": self.sha256}
 
 
@@ -207,4 +208,4 @@ class ByteUse:
 
     def as_dict(self) -> dict[str, Any]:
         return {"run_id": self.run_id, "experiment": self.experiment, "status": self.status,
-                "start_time": _iso(self.start_time), "how": self.how, "name": self.name}
+                "start_time": iso(self.start_time), "how": self.how, "name": self.name}
