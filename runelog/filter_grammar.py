@@ -90,6 +90,9 @@ def parse(text: str, start: str):
         raise
     except UnexpectedInput as exc:
         raise _syntax_error(text, exc, what) from None
+    except RecursionError:  # parentheses nested hundreds deep: the parse tree is deeper than Python recurses
+        raise InvalidFilter(text, "the filter nests parentheses too deeply; write it with fewer levels",
+                            text.find("("), what) from None
     terms = _count_terms(built) if start == "filter" else len(built)
     if terms > MAX_FILTER_TERMS:
         raise InvalidFilter(text, f"{what} too long: {terms} terms, at most {MAX_FILTER_TERMS}", None, what)

@@ -224,3 +224,11 @@ def test_minus_zero_reads_as_zero_everywhere(tracker):
     values = [tracker.get_metric_summary(run.id)[0]["value"], tracker.get_metric_history(run.id, "m")["value"][0],
               tracker.find_runs("zero")[0].metrics["m"], tracker.get_run(run.id)["m"]]
     assert [math.copysign(1, v) for v in values] == [1.0] * 4
+
+
+@pytest.mark.parametrize("levels", [300, 2000])
+def test_parentheses_nested_too_deeply_are_an_invalid_filter(tracker, levels):
+    with tracker.run("deep", log_code=False) as run:
+        run.log_metric("acc", 0.5)
+    with pytest.raises(InvalidFilter, match="too deeply"):
+        tracker.find_runs("deep", "(" * levels + "metrics.acc > 0" + ")" * levels)
